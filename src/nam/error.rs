@@ -1,0 +1,115 @@
+//! One error type for everything that can go wrong between a path on disk and a running
+//! engine. Every variant carries the numbers (and, for the file's fields, the JSON path)
+//! that a user or a bug report needs; `Display` turns them into one sentence.
+
+use std::path::PathBuf;
+
+/// Why a `.nam` file could not be read, parsed, validated or built.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("cannot read {path}: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+
+    #[error("file is {bytes} bytes, larger than the {max}-byte limit for a .nam file")]
+    FileTooLarge { bytes: u64, max: u64 },
+
+    #[error("not valid JSON (line {line}, column {column}): {message}")]
+    Json {
+        line: usize,
+        column: usize,
+        message: String,
+    },
+
+    #[error("missing field `{path}`")]
+    MissingField { path: String },
+
+    #[error("`{path}` should be {expected}, found {found}")]
+    WrongType {
+        path: String,
+        expected: &'static str,
+        found: &'static str,
+    },
+
+    #[error("`version` \"{version}\" is not of the form MAJOR.MINOR.PATCH")]
+    BadVersion { version: String },
+
+    #[error(
+        "file version {version} is newer than this build understands (newest: {newest}); \
+         update Tubeless to load it"
+    )]
+    VersionTooNew {
+        version: String,
+        newest: &'static str,
+    },
+
+    #[error("file version {version} is older than the oldest supported ({oldest})")]
+    VersionTooOld {
+        version: String,
+        oldest: &'static str,
+    },
+
+    #[error("unknown architecture \"{name}\" (supported: WaveNet, LSTM)")]
+    UnknownArchitecture { name: String },
+
+    #[error("`{path}`: unknown activation \"{name}\"")]
+    UnknownActivation { path: String, name: String },
+
+    #[error("`{path}`: unknown value \"{value}\" (expected one of: {expected})")]
+    UnknownValue {
+        path: String,
+        value: String,
+        expected: &'static str,
+    },
+
+    #[error(
+        "`{path}`: {feature} is not supported by this version of Tubeless \
+         (the file turns it on; it cannot be ignored without changing the sound)"
+    )]
+    Unsupported { path: String, feature: String },
+
+    #[error("`{path}` is {value}, outside the allowed range {min} ..= {max}")]
+    OutOfRange {
+        path: String,
+        value: f64,
+        min: f64,
+        max: f64,
+    },
+
+    #[error("`{path}` has {found} entries, expected {expected}")]
+    LengthMismatch {
+        path: String,
+        expected: usize,
+        found: usize,
+    },
+
+    #[error("`{path}` is {found}, but it must equal {expected} ({why})")]
+    ShapeMismatch {
+        path: String,
+        expected: usize,
+        found: usize,
+        why: &'static str,
+    },
+
+    #[error("`weights` has {found} values, the config needs {expected}")]
+    WeightCount { expected: usize, found: usize },
+
+    #[error("`weights[{index}]` is {value}, which is not a finite 32-bit float")]
+    NonFiniteWeight { index: usize, value: f64 },
+
+    #[error("the model would need {bytes} bytes of engine memory, more than the {max}-byte limit")]
+    EngineTooLarge { bytes: u64, max: u64 },
+
+    #[error("build option `{name}` is {value}, outside {min} ..= {max}")]
+    BadOption {
+        name: &'static str,
+        value: f64,
+        min: f64,
+        max: f64,
+    },
+}
+
+pub type Result<T> = std::result::Result<T, Error>;

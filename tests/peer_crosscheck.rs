@@ -1,0 +1,47 @@
+//! A second, independent opinion: every model in `../shared/models` run through our engine
+//! and through the crates.io `nam-rs` crate (prewarmed the same way) must agree. The
+//! trainer fixtures in `parity.rs` are the authority; this catches a disagreement on the
+//! real-world files those fixtures do not cover.
+
+mod common;
+
+use tubeless::nam::{BuildOptions, Engine, ModelConfig, NamFile};
+
+#[test]
+fn agrees_with_nam_rs_on_every_shared_model() {
+    let Some(dir) = common::shared_models() else {
+        eprintln!("skipped: ../shared/models not present");
+        return;
+    };
+    let mut files = common::nam_files(&dir);
+    files.extend(common::nam_files(&dir.join("real")));
+    let input = common::test_signal(12_000, 7);
+    let mut checked = 0;
+    for path in files {
+        let file = NamFile::from_path(&path).unwrap();
+        let mut ours = Engine::build(&file, BuildOptions::default()).unwrap();
+        let mut y = input.clone();
+        ours.process_buffer(&mut y);
+
+        let peer_file = nam_rs::NamModel::from_file(&path).unwrap();
+        let mut peer = nam_rs::Model::from_nam(&peer_file).unwrap();
+        let mut warm = vec![0.0f32; file.prewarm_samples()];
+        peer.process_buffer(&mut warm);
+        let mut z = input.clone();
+        peer.process_buffer(&mut z);
+
+        let (err, peak) = common::max_err(&y, &z);
+        let kind = match file.model {
+            ModelConfig::WaveNet(_) => "WaveNet",
+            ModelConfig::Lstm(_) => "LSTM",
+        };
+        eprintln!("{}: {kind} err {err:.3e} peak {peak:.3}", path.display());
+        assert!(
+            err <= 1e-5 * peak.max(1.0),
+            "{}: err {err} peak {peak}",
+            path.display()
+        );
+        checked += 1;
+    }
+    assert!(checked >= 20);
+}
