@@ -79,6 +79,20 @@ pub enum Error {
         max: f64,
     },
 
+    #[error("`{path}` has {found} entries, allowed {min} ..= {max}")]
+    CountOutOfRange {
+        path: String,
+        found: usize,
+        min: usize,
+        max: usize,
+    },
+
+    #[error(
+        "the receptive field is {samples} samples, more than the {max}-sample limit \
+         (it sets the history memory and the prewarm time)"
+    )]
+    ReceptiveFieldTooLarge { samples: usize, max: usize },
+
     #[error("`{path}` has {found} entries, expected {expected}")]
     LengthMismatch {
         path: String,
@@ -97,7 +111,7 @@ pub enum Error {
     #[error("`weights` has {found} values, the config needs {expected}")]
     WeightCount { expected: usize, found: usize },
 
-    #[error("`weights[{index}]` is {value}, which is not a finite 32-bit float")]
+    #[error("`weights[{index}]` is {value:e}, which is not a finite 32-bit float")]
     NonFiniteWeight { index: usize, value: f64 },
 
     #[error("the model would need {bytes} bytes of engine memory, more than the {max}-byte limit")]

@@ -185,10 +185,18 @@ impl NamFile {
                 max: MAX_FILE_BYTES,
             });
         }
-        let value: Value = serde_json::from_slice(data).map_err(|e| Error::Json {
-            line: e.line(),
-            column: e.column(),
-            message: e.to_string(),
+        let value: Value = serde_json::from_slice(data).map_err(|e| {
+            // serde_json's text ends with its own " at line L column C"; ours says it once.
+            let text = e.to_string();
+            let message = match text.rfind(" at line ") {
+                Some(at) => text[..at].to_string(),
+                None => text,
+            };
+            Error::Json {
+                line: e.line(),
+                column: e.column(),
+                message,
+            }
         })?;
         Self::from_value(&value)
     }
@@ -228,6 +236,9 @@ impl NamFile {
             }
         };
 
+        // Refuse a model whose engine could not be built at the default block size, so a
+        // hostile file fails here, before its weights are read, not later in a host.
+        model.engine_bytes(super::engine::DEFAULT_MAX_BLOCK)?;
         let expected = model.weight_count();
         let weights_field = root.req("weights")?;
         let raw = weights_field.array()?;
@@ -268,7 +279,7 @@ impl NamFile {
         };
         let notes = root.opt("notes")?.map(|f| f.value.clone());
 
-        let file = NamFile {
+        Ok(NamFile {
             version,
             model,
             sample_rate,
@@ -277,11 +288,7 @@ impl NamFile {
             notes,
             weights,
             warnings,
-        };
-        // Refuse a model whose engine could not be built at the default block size, so a
-        // hostile file fails at load, not later in a host.
-        file.engine_bytes(super::engine::DEFAULT_MAX_BLOCK)?;
-        Ok(file)
+        })
     }
 
     /// Receptive field in samples at the model rate: the history each output depends on
@@ -304,18 +311,7 @@ impl NamFile {
     /// Bytes an engine for this file needs at `max_block`, refused above
     /// [`MAX_ENGINE_BYTES`].
     pub fn engine_bytes(&self, max_block: usize) -> Result<u64> {
-        let floats = match &self.model {
-            ModelConfig::WaveNet(wn) => super::wavenet::WaveNet::floats_needed(wn, max_block),
-            ModelConfig::Lstm(cfg) => super::lstm::Lstm::floats_needed(cfg),
-        };
-        let bytes = floats.saturating_mul(4) as u64;
-        if bytes > MAX_ENGINE_BYTES {
-            return Err(Error::EngineTooLarge {
-                bytes,
-                max: MAX_ENGINE_BYTES,
-            });
-        }
-        Ok(bytes)
+        self.model.engine_bytes(max_block)
     }
 
     /// A one-line description: `WaveNet 16->8, 8->1 (20 layers, kernel 3, Tanh)`.
@@ -402,6 +398,24 @@ fn check_version(v: Version, warnings: &mut Vec<String>) -> Result<()> {
 }
 
 impl ModelConfig {
+    /// Bytes an engine for this config needs at `max_block`, refused above
+    /// [`MAX_ENGINE_BYTES`]. Depends on the config alone, so it runs before the weights
+    /// are even read.
+    pub fn engine_bytes(&self, max_block: usize) -> Result<u64> {
+        let floats = match self {
+            ModelConfig::WaveNet(wn) => super::wavenet::WaveNet::floats_needed(wn, max_block),
+            ModelConfig::Lstm(cfg) => super::lstm::Lstm::floats_needed(cfg),
+        };
+        let bytes = (floats as u64).saturating_mul(4);
+        if bytes > MAX_ENGINE_BYTES {
+            return Err(Error::EngineTooLarge {
+                bytes,
+                max: MAX_ENGINE_BYTES,
+            });
+        }
+        Ok(bytes)
+    }
+
     /// Number of weights the file must carry for this config.
     pub fn weight_count(&self) -> usize {
         match self {
@@ -452,7 +466,16 @@ impl LayerArrayConfig {
 
 fn parse_lstm(config: &Field) -> Result<LstmConfig> {
     config.object()?;
-    let input_size = config.req("input_size")?.usize_in(1, 1)?;
+    let input_field = config.req("input_size")?;
+    let input_size = input_field.usize_in(1, MAX_CHANNELS)?;
+    if input_size != 1 {
+        return Err(Error::ShapeMismatch {
+            path: input_field.path,
+            expected: 1,
+            found: input_size,
+            why: "the input is mono",
+        });
+    }
     let hidden_size = config.req("hidden_size")?.usize_in(1, MAX_LSTM_HIDDEN)?;
     let num_layers = config.req("num_layers")?.usize_in(1, MAX_LSTM_LAYERS)?;
     Ok(LstmConfig {
@@ -488,11 +511,11 @@ fn parse_wavenet(config: &Field, warnings: &mut Vec<String>) -> Result<WaveNetCo
     let layers = config.req("layers")?;
     let items = layers.items()?;
     if items.is_empty() || items.len() > MAX_ARRAYS {
-        return Err(Error::OutOfRange {
+        return Err(Error::CountOutOfRange {
             path: layers.path.clone(),
-            value: items.len() as f64,
-            min: 1.0,
-            max: MAX_ARRAYS as f64,
+            found: items.len(),
+            min: 1,
+            max: MAX_ARRAYS,
         });
     }
     let mut arrays = Vec::with_capacity(items.len());
@@ -501,11 +524,11 @@ fn parse_wavenet(config: &Field, warnings: &mut Vec<String>) -> Result<WaveNetCo
         let a = parse_layer_array(item, warnings)?;
         total_layers += a.layers.len();
         if total_layers > MAX_LAYERS {
-            return Err(Error::OutOfRange {
-                path: format!("{}.dilations", item.path),
-                value: total_layers as f64,
-                min: 1.0,
-                max: MAX_LAYERS as f64,
+            return Err(Error::CountOutOfRange {
+                path: format!("{} (layers in all arrays)", layers.path),
+                found: total_layers,
+                min: 1,
+                max: MAX_LAYERS,
             });
         }
         arrays.push(a);
@@ -564,11 +587,9 @@ fn parse_wavenet(config: &Field, warnings: &mut Vec<String>) -> Result<WaveNetCo
     let cfg = WaveNetConfig { arrays, head_scale };
     let rf = cfg.receptive_field();
     if rf > MAX_RECEPTIVE_FIELD {
-        return Err(Error::OutOfRange {
-            path: "config.layers (receptive field)".into(),
-            value: rf as f64,
-            min: 1.0,
-            max: MAX_RECEPTIVE_FIELD as f64,
+        return Err(Error::ReceptiveFieldTooLarge {
+            samples: rf,
+            max: MAX_RECEPTIVE_FIELD,
         });
     }
     Ok(cfg)
@@ -610,11 +631,11 @@ fn parse_layer_array(a: &Field, warnings: &mut Vec<String>) -> Result<LayerArray
     let dil_field = a.req("dilations")?;
     let dil_items = dil_field.items()?;
     if dil_items.is_empty() || dil_items.len() > MAX_LAYERS {
-        return Err(Error::OutOfRange {
+        return Err(Error::CountOutOfRange {
             path: dil_field.path.clone(),
-            value: dil_items.len() as f64,
-            min: 1.0,
-            max: MAX_LAYERS as f64,
+            found: dil_items.len(),
+            min: 1,
+            max: MAX_LAYERS,
         });
     }
     let n = dil_items.len();

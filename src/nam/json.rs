@@ -41,7 +41,11 @@ impl<'a> Field<'a> {
 
     pub fn wrong_type(&self, expected: &'static str) -> Error {
         Error::WrongType {
-            path: self.path.clone(),
+            path: if self.path.is_empty() {
+                "(top level)".into()
+            } else {
+                self.path.clone()
+            },
             expected,
             found: type_name(self.value),
         }

@@ -16,7 +16,7 @@ pub const MAX_RECEPTIVE_FIELD: usize = 262_144;
 pub const MAX_LSTM_HIDDEN: usize = 1024;
 pub const MAX_LSTM_LAYERS: usize = 16;
 /// Engine memory (weights, histories, scratch) for one model.
-pub const MAX_ENGINE_BYTES: u64 = 512 * 1024 * 1024;
+pub const MAX_ENGINE_BYTES: u64 = 256 * 1024 * 1024;
 pub const MIN_SAMPLE_RATE: f64 = 8_000.0;
 pub const MAX_SAMPLE_RATE: f64 = 768_000.0;
 /// Largest block the engine runs in one pass; longer buffers are split.

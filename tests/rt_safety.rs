@@ -1,0 +1,149 @@
+//! Real-time safety: no allocation, reallocation or free inside `Engine::process_buffer`
+//! or `Engine::reset`, for every fixture model and every block pattern (including NaN and
+//! out-of-range input). The guard is a counting global allocator armed per thread; the
+//! first test proves it catches both an allocation and a free.
+
+mod common;
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+use std::path::PathBuf;
+
+use tubeless::nam::{ActivationMode, BuildOptions, Engine, NamFile};
+
+struct Guard;
+
+thread_local! {
+    static ARMED: Cell<bool> = const { Cell::new(false) };
+    static EVENTS: Cell<usize> = const { Cell::new(0) };
+}
+
+fn note() {
+    // try_with: the allocator may run during thread teardown, after the TLS is gone.
+    let _ = ARMED.try_with(|armed| {
+        if armed.get() {
+            let _ = EVENTS.try_with(|e| e.set(e.get() + 1));
+        }
+    });
+}
+
+unsafe impl GlobalAlloc for Guard {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        note();
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        note();
+        unsafe { System.dealloc(ptr, layout) }
+    }
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        note();
+        unsafe { System.alloc_zeroed(layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        note();
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static GUARD: Guard = Guard;
+
+/// Runs `f` with the guard armed; returns how many heap events it caused.
+fn heap_events<R>(f: impl FnOnce() -> R) -> (R, usize) {
+    EVENTS.with(|e| e.set(0));
+    ARMED.with(|a| a.set(true));
+    let r = f();
+    ARMED.with(|a| a.set(false));
+    (r, EVENTS.with(|e| e.get()))
+}
+
+#[test]
+fn the_guard_catches_allocations_and_frees() {
+    let (v, n) = heap_events(|| vec![1u8; 64]);
+    assert!(n >= 1, "allocation not seen");
+    let ((), n) = heap_events(move || drop(v));
+    assert!(n >= 1, "free not seen");
+    let ((), n) = heap_events(|| {
+        let mut x = [0.0f32; 8];
+        x[3] = 1.0;
+        std::hint::black_box(&x);
+    });
+    assert_eq!(n, 0);
+}
+
+fn models() -> Vec<PathBuf> {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let mut v = common::nam_files(&root.join("tests/fixtures"));
+    v.extend(
+        common::nam_files(&root.join("tests/bad_files"))
+            .into_iter()
+            .filter(|p| {
+                p.file_name()
+                    .is_some_and(|n| n.to_string_lossy().starts_with("valid_"))
+            }),
+    );
+    if let Some(shared) = common::shared_models() {
+        // One real capture of each kind keeps this quick; parity covers the rest.
+        v.extend(common::nam_files(&shared).into_iter().take(2));
+    }
+    v
+}
+
+fn block_patterns(total: usize) -> Vec<(String, Vec<usize>)> {
+    let mut state = 12345u64;
+    let mut mix = Vec::new();
+    let mut left = total;
+    while left > 0 {
+        state = state.wrapping_mul(6364136223846793005).wrapping_add(1);
+        let n = ((state >> 33) as usize % 700).min(left);
+        mix.push(n); // includes zero-length blocks
+        left -= n;
+    }
+    let fixed = |b: usize| {
+        (0..total.div_ceil(b))
+            .map(|i| b.min(total - i * b))
+            .collect()
+    };
+    vec![
+        ("1".into(), fixed(1)),
+        ("7".into(), fixed(7)),
+        ("64".into(), fixed(64)),
+        ("4096".into(), fixed(4096)),
+        ("random mix".into(), mix),
+    ]
+}
+
+#[test]
+fn process_and_reset_never_touch_the_heap() {
+    let files = models();
+    assert!(files.len() >= 2);
+    let mut input = common::test_signal(6000, 5);
+    input[100] = f32::NAN;
+    input[200] = f32::INFINITY;
+    input[300] = -1e30;
+    input[400] = 1e-40; // denormal
+    for path in &files {
+        let file = NamFile::from_path(path).unwrap();
+        for mode in [ActivationMode::Accurate, ActivationMode::NamCompatible] {
+            let opts = BuildOptions {
+                activations: mode,
+                ..BuildOptions::default()
+            };
+            let mut engine = Engine::build(&file, opts).unwrap();
+            for (name, blocks) in block_patterns(input.len()) {
+                let mut buf = input.clone();
+                let ((), events) = heap_events(|| {
+                    let mut at = 0;
+                    for n in &blocks {
+                        engine.process_buffer(&mut buf[at..at + n]);
+                        at += n;
+                    }
+                    engine.reset();
+                });
+                assert_eq!(events, 0, "{}: blocks {name}, {mode:?}", path.display());
+                assert!(buf.iter().all(|x| x.is_finite()), "{}", path.display());
+            }
+        }
+    }
+}
