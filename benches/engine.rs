@@ -122,10 +122,7 @@ fn main() {
             let peer = peer_file
                 .as_ref()
                 .and_then(|f| nam_rs::Model::from_nam(f).ok())
-                .map(|mut m| {
-                    let t = time_blocks(&input, block, |b| m.process_buffer(b));
-                    t
-                });
+                .map(|mut m| time_blocks(&input, block, |b| m.process_buffer(b)));
             match peer {
                 Some(t_peer) => println!(
                     "| {name} | {block} | {ns_ours:.1} | {rtf_ours:.4} | {:.1} | {:.4} | {:.2}x |",
