@@ -1,0 +1,484 @@
+//! The `tubeless` binary as a user runs it: rendering every common WAV format at any
+//! rate, aligned and of the same length; `--raw` equal to the engine; never overwriting;
+//! clear errors and exit codes; `info` and `bench`.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use tubeless::nam::{BuildOptions, Engine, NamFile};
+use tubeless::wav::{self, Audio, BitDepth};
+
+fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_tubeless"))
+}
+
+fn run(args: &[&str], cwd: &Path) -> Output {
+    bin().args(args).current_dir(cwd).output().unwrap()
+}
+
+fn tmpdir(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("tubeless-cli-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).to_string()
+}
+
+/// A WaveNet whose output is its input, at `rate`: 1 channel, kernel 1, an activation
+/// that is the identity for audio, residual 1x1 of zero, head 1, head scale 1. Shows
+/// timing and level through the whole pipeline without a model's colouring.
+fn identity_model(dir: &Path, rate: u32) -> PathBuf {
+    let json = format!(
+        r#"{{"version": "0.7.0", "architecture": "WaveNet", "sample_rate": {rate},
+        "metadata": {{"name": "identity"}},
+        "config": {{"layers": [{{"input_size": 1, "condition_size": 1, "channels": 1,
+            "head_size": 1, "head_bias": false, "kernel_size": 1, "dilations": [1],
+            "activation": {{"type": "Hardtanh", "min_val": -1000, "max_val": 1000}},
+            "gated": false}}], "head": null, "head_scale": 1.0}},
+        "weights": [1.0, 1.0, 0.0, 0.0, 0.0, 0.0, 1.0, 1.0]}}"#
+    );
+    let p = dir.join(format!("identity-{rate}.nam"));
+    std::fs::write(&p, json).unwrap();
+    p
+}
+
+fn a_real_model() -> PathBuf {
+    let fx = common::fixtures_dir();
+    let mut v = common::nam_files(&fx);
+    v.retain(|p| p.to_string_lossy().contains("wavenet_lite"));
+    v.first()
+        .cloned()
+        .unwrap_or_else(|| PathBuf::from("assets/demo_amp.nam"))
+}
+
+/// Writes a WAV in any encoding, by hand (the project's writer only does what it outputs).
+fn write_wav(path: &Path, rate: u32, channels: &[Vec<f32>], tag: u16, bits: u16, extensible: bool) {
+    let nch = channels.len() as u16;
+    let frames = channels[0].len();
+    let width = bits as usize / 8;
+    let mut data = Vec::new();
+    for i in 0..frames {
+        for ch in channels {
+            let x = ch[i] as f64;
+            match (tag, bits) {
+                (1, 8) => data.push(((x * 127.0).round() + 128.0) as u8),
+                (1, 16) => data.extend_from_slice(&((x * 32767.0).round() as i16).to_le_bytes()),
+                (1, 24) => {
+                    data.extend_from_slice(&((x * 8388607.0).round() as i32).to_le_bytes()[..3])
+                }
+                (1, 32) => {
+                    data.extend_from_slice(&((x * 2147483647.0).round() as i32).to_le_bytes())
+                }
+                (3, 32) => data.extend_from_slice(&(x as f32).to_le_bytes()),
+                (3, 64) => data.extend_from_slice(&x.to_le_bytes()),
+                _ => unreachable!(),
+            }
+        }
+    }
+    let mut fmt = Vec::new();
+    fmt.extend_from_slice(&(if extensible { 0xFFFEu16 } else { tag }).to_le_bytes());
+    fmt.extend_from_slice(&nch.to_le_bytes());
+    fmt.extend_from_slice(&rate.to_le_bytes());
+    fmt.extend_from_slice(&(rate * nch as u32 * width as u32).to_le_bytes());
+    fmt.extend_from_slice(&(nch * width as u16).to_le_bytes());
+    fmt.extend_from_slice(&bits.to_le_bytes());
+    if extensible {
+        fmt.extend_from_slice(&22u16.to_le_bytes());
+        fmt.extend_from_slice(&bits.to_le_bytes());
+        fmt.extend_from_slice(&0u32.to_le_bytes());
+        fmt.extend_from_slice(&tag.to_le_bytes());
+        fmt.extend_from_slice(&[0, 0, 0, 0, 0x10, 0, 0x80, 0, 0, 0xAA, 0, 0x38, 0x9B, 0x71]);
+    }
+    let mut out = Vec::new();
+    out.extend_from_slice(b"RIFF");
+    out.extend_from_slice(&((4 + 8 + fmt.len() + 8 + 6 + 8 + data.len()) as u32).to_le_bytes());
+    out.extend_from_slice(b"WAVE");
+    out.extend_from_slice(b"fmt ");
+    out.extend_from_slice(&(fmt.len() as u32).to_le_bytes());
+    out.extend_from_slice(&fmt);
+    // An unknown chunk with an odd size (and its pad byte) before the data.
+    out.extend_from_slice(b"junk");
+    out.extend_from_slice(&5u32.to_le_bytes());
+    out.extend_from_slice(b"hello\0");
+    out.extend_from_slice(b"data");
+    out.extend_from_slice(&(data.len() as u32).to_le_bytes());
+    out.extend_from_slice(&data);
+    std::fs::write(path, out).unwrap();
+}
+
+fn chirp(rate: u32, seconds: f64) -> Vec<f32> {
+    let n = (rate as f64 * seconds) as usize;
+    (0..n)
+        .map(|i| {
+            let t = i as f64 / rate as f64;
+            (0.5 * (2.0 * std::f64::consts::PI * (100.0 + 3000.0 * t) * t).sin()) as f32
+        })
+        .collect()
+}
+
+#[test]
+fn raw_render_equals_the_engine_at_the_model_rate() {
+    let dir = tmpdir("raw");
+    let model = a_real_model();
+    let file = NamFile::from_path(&model).unwrap();
+    let rate = file.sample_rate as u32;
+    let x = common::test_signal(30_000, 4);
+    wav::write(
+        &dir.join("in.wav"),
+        &Audio {
+            sample_rate: rate,
+            channels: vec![x.clone()],
+        },
+        BitDepth::Float32,
+    )
+    .unwrap();
+    let o = run(
+        &[
+            "render",
+            "--raw",
+            "-q",
+            "-m",
+            model.to_str().unwrap(),
+            "in.wav",
+            "-o",
+            "out.wav",
+        ],
+        &dir,
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let y = wav::read(&dir.join("out.wav")).unwrap();
+    let mut expected = x;
+    Engine::build(&file, BuildOptions::default())
+        .unwrap()
+        .process_buffer(&mut expected);
+    assert_eq!(
+        y.channels[0], expected,
+        "--raw must be the engine, bit for bit"
+    );
+
+    let o = run(
+        &[
+            "render",
+            "--raw",
+            "-q",
+            "--activations",
+            "nam-compatible",
+            "-m",
+            model.to_str().unwrap(),
+            "in.wav",
+            "-o",
+            "fast.wav",
+        ],
+        &dir,
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let fast = wav::read(&dir.join("fast.wav")).unwrap();
+    assert_ne!(
+        fast.channels[0], y.channels[0],
+        "the activation flag changes the engine"
+    );
+}
+
+#[test]
+fn every_common_format_renders_aligned_and_same_length() {
+    let dir = tmpdir("formats");
+    let model = identity_model(&dir, 48_000);
+    let cases: &[(&str, u16, u16, bool, f32)] = &[
+        ("int8", 1, 8, false, 1.0 / 64.0),
+        ("int16", 1, 16, false, 1e-4),
+        ("int24", 1, 24, false, 1e-5),
+        ("int32", 1, 32, false, 1e-5),
+        ("float32", 3, 32, false, 1e-5),
+        ("float64", 3, 64, false, 1e-5),
+        ("ext24", 1, 24, true, 1e-5),
+        ("extfloat", 3, 32, true, 1e-5),
+    ];
+    for &(name, tag, bits, ext, tol) in cases {
+        for rate in [44_100u32, 48_000, 96_000] {
+            let x = chirp(rate, 0.3);
+            let input = dir.join(format!("{name}-{rate}.wav"));
+            write_wav(&input, rate, &[x.clone(), x.clone()], tag, bits, ext);
+            let out = format!("{name}-{rate}-out.wav");
+            let o = run(
+                &[
+                    "render",
+                    "--raw",
+                    "-q",
+                    "-m",
+                    model.to_str().unwrap(),
+                    input.to_str().unwrap(),
+                    "-o",
+                    &out,
+                ],
+                &dir,
+            );
+            assert!(o.status.success(), "{name} {rate}: {}", stderr(&o));
+            let y = wav::read(&dir.join(&out)).unwrap();
+            assert_eq!(y.sample_rate, rate);
+            assert_eq!(y.channels.len(), 2, "stereo in, stereo out");
+            assert_eq!(y.frames(), x.len(), "{name} {rate}: same length");
+            assert_eq!(y.channels[0], y.channels[1]);
+            // Through an identity model, the output is the input: same level, same timing.
+            // (Resampled runs lose only what lies above the model rate's band; the chirp
+            // stays below 2 kHz. The first and last 10 ms see the resampler's edge.)
+            let edge = (rate / 100) as usize;
+            let tol = if rate == 48_000 { tol } else { tol.max(2e-4) };
+            let err = (edge..x.len() - edge)
+                .map(|i| (y.channels[0][i] - x[i]).abs())
+                .fold(0.0, f32::max);
+            assert!(err <= tol, "{name} at {rate} Hz: error {err}");
+        }
+    }
+}
+
+#[test]
+fn an_impulse_comes_out_where_it_went_in_at_any_rate() {
+    let dir = tmpdir("impulse");
+    for model_rate in [44_100u32, 48_000, 96_000] {
+        let model = identity_model(&dir, model_rate);
+        for rate in [44_100u32, 48_000, 88_200, 96_000, 192_000] {
+            let mut x = vec![0.0f32; rate as usize / 10];
+            let at = x.len() / 2 + 3;
+            x[at] = 0.5;
+            let input = dir.join(format!("imp-{rate}.wav"));
+            wav::write(
+                &input,
+                &Audio {
+                    sample_rate: rate,
+                    channels: vec![x.clone()],
+                },
+                BitDepth::Float32,
+            )
+            .unwrap();
+            let out = format!("imp-{rate}-{model_rate}-out.wav");
+            let o = run(
+                &[
+                    "render",
+                    "--raw",
+                    "-q",
+                    "-m",
+                    model.to_str().unwrap(),
+                    input.to_str().unwrap(),
+                    "-o",
+                    &out,
+                ],
+                &dir,
+            );
+            assert!(o.status.success(), "{}", stderr(&o));
+            let y = &wav::read(&dir.join(&out)).unwrap().channels[0];
+            assert_eq!(y.len(), x.len());
+            let peak_at = (0..y.len())
+                .max_by(|&a, &b| y[a].abs().total_cmp(&y[b].abs()))
+                .unwrap();
+            assert_eq!(
+                peak_at, at,
+                "model {model_rate} Hz, file {rate} Hz: impulse moved"
+            );
+        }
+    }
+}
+
+#[test]
+fn tail_lengthens_and_chain_applies_gain() {
+    let dir = tmpdir("tail");
+    let model = identity_model(&dir, 48_000);
+    let x = chirp(48_000, 0.5);
+    wav::write(
+        &dir.join("in.wav"),
+        &Audio {
+            sample_rate: 48_000,
+            channels: vec![x.clone()],
+        },
+        BitDepth::Float32,
+    )
+    .unwrap();
+    let o = run(
+        &[
+            "render",
+            "-q",
+            "--tail",
+            "0.25",
+            "--output-db",
+            "-6",
+            "-m",
+            model.to_str().unwrap(),
+            "in.wav",
+            "-o",
+            "out.wav",
+        ],
+        &dir,
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let y = &wav::read(&dir.join("out.wav")).unwrap().channels[0];
+    assert_eq!(y.len(), x.len() + 12_000);
+    let mid = x.len() / 2;
+    let ratio = y[mid - 200..mid + 200]
+        .iter()
+        .map(|v| v * v)
+        .sum::<f32>()
+        .sqrt()
+        / x[mid - 200..mid + 200]
+            .iter()
+            .map(|v| v * v)
+            .sum::<f32>()
+            .sqrt();
+    assert!(
+        (ratio - 0.501).abs() < 0.01,
+        "-6 dB output gain, got ratio {ratio}"
+    );
+}
+
+#[test]
+fn never_overwrites_inputs_and_outputs_only_with_force() {
+    let dir = tmpdir("overwrite");
+    let model = identity_model(&dir, 48_000);
+    let m = model.to_str().unwrap();
+    wav::write(
+        &dir.join("in.wav"),
+        &Audio {
+            sample_rate: 48_000,
+            channels: vec![vec![0.1; 1000]],
+        },
+        BitDepth::Int24,
+    )
+    .unwrap();
+    let before = std::fs::read(dir.join("in.wav")).unwrap();
+
+    let o = run(
+        &["render", "-q", "-m", m, "in.wav", "-o", "in.wav", "--force"],
+        &dir,
+    );
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("output would overwrite an input"),
+        "{}",
+        stderr(&o)
+    );
+    let o = run(&["render", "-q", "-m", m, "in.wav", "-o", "."], &dir);
+    assert_eq!(o.status.code(), Some(1), "writing ./in.wav is the input");
+    assert_eq!(std::fs::read(dir.join("in.wav")).unwrap(), before);
+
+    let o = run(&["render", "-q", "-m", m, "in.wav"], &dir);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("tubeless-out/in.wav"),
+        "says where the file went"
+    );
+    let o = run(&["render", "-q", "-m", m, "in.wav"], &dir);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("--force"), "{}", stderr(&o));
+    let o = run(&["render", "-q", "-m", m, "in.wav", "--force"], &dir);
+    assert!(o.status.success(), "{}", stderr(&o));
+}
+
+#[test]
+fn folders_render_in_parallel_into_a_folder() {
+    let dir = tmpdir("folder");
+    let model = identity_model(&dir, 48_000);
+    std::fs::create_dir_all(dir.join("takes")).unwrap();
+    for k in 0..5 {
+        let x = vec![0.01 * k as f32; 2000 + k * 100];
+        wav::write(
+            &dir.join(format!("takes/take{k}.wav")),
+            &Audio {
+                sample_rate: 44_100,
+                channels: vec![x],
+            },
+            BitDepth::Int16,
+        )
+        .unwrap();
+    }
+    std::fs::write(dir.join("takes/notes.txt"), "not audio").unwrap();
+    let o = run(
+        &[
+            "render",
+            "-q",
+            "-j",
+            "3",
+            "-m",
+            model.to_str().unwrap(),
+            "takes",
+            "-o",
+            "rendered",
+        ],
+        &dir,
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    for k in 0..5 {
+        let y = wav::read(&dir.join(format!("rendered/take{k}.wav"))).unwrap();
+        assert_eq!(y.frames(), 2000 + k * 100);
+        assert_eq!(y.sample_rate, 44_100);
+    }
+}
+
+#[test]
+fn failures_have_clear_messages_and_exit_codes() {
+    let dir = tmpdir("errors");
+    let model = identity_model(&dir, 48_000);
+    let m = model.to_str().unwrap();
+    std::fs::write(dir.join("bad.wav"), b"RIFF\0\0\0\0WAVEjunk").unwrap();
+    let o = run(&["render", "-q", "-m", m, "bad.wav"], &dir);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("bad.wav: invalid header: no `data` chunk"),
+        "{}",
+        stderr(&o)
+    );
+
+    let o = run(&["render", "-q", "-m", m, "missing.wav"], &dir);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("missing.wav: no such file or folder"),
+        "{}",
+        stderr(&o)
+    );
+
+    let bad_model =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/bad_files/weights_too_few.nam");
+    let o = run(&["info", bad_model.to_str().unwrap()], &dir);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("`weights` has 41 values, the config needs 42"),
+        "{}",
+        stderr(&o)
+    );
+
+    let o = run(&["render", "-m", m], &dir);
+    assert_eq!(o.status.code(), Some(2), "usage error");
+    let o = run(&["render", "-q", "-m", m, "x.wav", "--tail", "-1"], &dir);
+    assert_ne!(o.status.code(), Some(0));
+}
+
+#[test]
+fn info_and_bench_describe_the_model() {
+    let dir = tmpdir("info");
+    let model = a_real_model();
+    let o = run(&["info", "--json", model.to_str().unwrap()], &dir);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let file = NamFile::from_path(&model).unwrap();
+    assert_eq!(v["receptive_field"], file.receptive_field());
+    assert_eq!(v["weights"], file.weights.len());
+    assert_eq!(v["latency_samples"], 0);
+    assert!(v["real_time_factor"].as_f64().unwrap() > 0.0);
+    let o = run(&["info", model.to_str().unwrap()], &dir);
+    assert!(String::from_utf8_lossy(&o.stdout).contains("receptive field"));
+    let o = run(
+        &[
+            "bench",
+            "--seconds",
+            "0.05",
+            "--block",
+            "64",
+            model.to_str().unwrap(),
+        ],
+        &dir,
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("real-time factor"));
+}
