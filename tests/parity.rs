@@ -7,7 +7,7 @@
 mod common;
 
 use serde_json::Value;
-use tubeless::nam::{ActivationMode, BuildOptions, Engine, NamFile};
+use tubeless::nam::{ActivationMode, BuildOptions, Engine, Kernels, NamFile};
 
 struct Fixture {
     name: String,
@@ -73,7 +73,15 @@ fn block_patterns(total: usize) -> Vec<(String, Vec<usize>)> {
     ]
 }
 
+/// Both builds of the kernels: the AVX2 + FMA one (where the CPU has it) and the
+/// portable one every CPU runs.
 fn check(mode: ActivationMode, reference: impl Fn(&Fixture) -> &[f32]) {
+    for kernels in [Kernels::Fast, Kernels::Portable] {
+        check_kernels(mode, kernels, &reference);
+    }
+}
+
+fn check_kernels(mode: ActivationMode, kernels: Kernels, reference: &impl Fn(&Fixture) -> &[f32]) {
     let (input, fixtures) = fixtures();
     assert!(fixtures.len() >= 20, "only {} fixtures", fixtures.len());
     let mut worst = 0.0f32;
@@ -85,6 +93,7 @@ fn check(mode: ActivationMode, reference: impl Fn(&Fixture) -> &[f32]) {
         for (pattern, blocks) in block_patterns(input.len()) {
             let opts = BuildOptions {
                 activations: mode,
+                kernels,
                 ..BuildOptions::default()
             };
             let mut engine = Engine::build(&fx.file, opts).unwrap();
@@ -98,7 +107,7 @@ fn check(mode: ActivationMode, reference: impl Fn(&Fixture) -> &[f32]) {
             worst = worst.max(err / peak.max(1.0));
             assert!(
                 err <= tol,
-                "{} ({mode:?}, blocks {pattern}): max error {err:.3e} > {tol:.3e} (peak {peak:.3})",
+                "{} ({mode:?}, {kernels:?}, blocks {pattern}): max error {err:.3e} > {tol:.3e} (peak {peak:.3})",
                 fx.name
             );
             // Any split of the stream gives the same samples as any other.
@@ -107,10 +116,10 @@ fn check(mode: ActivationMode, reference: impl Fn(&Fixture) -> &[f32]) {
                 Some(w) => assert_eq!(w, &y, "{}: blocks {pattern} differ", fx.name),
             }
         }
-        eprintln!("{:<32} {mode:?}: ok (peak {peak:.3})", fx.name);
+        eprintln!("{:<32} {mode:?} {kernels:?}: ok (peak {peak:.3})", fx.name);
     }
     eprintln!(
-        "{} fixtures, worst error / max(1, peak) = {worst:.3e}",
+        "{} fixtures, {mode:?}, {kernels:?}: worst error / max(1, peak) = {worst:.3e}",
         fixtures.len()
     );
 }

@@ -9,7 +9,7 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 use std::path::PathBuf;
 
-use tubeless::nam::{ActivationMode, BuildOptions, Engine, NamFile};
+use tubeless::nam::{ActivationMode, BuildOptions, Engine, Kernels, NamFile};
 
 struct Guard;
 
@@ -125,9 +125,14 @@ fn process_and_reset_never_touch_the_heap() {
     input[400] = 1e-40; // denormal
     for path in &files {
         let file = NamFile::from_path(path).unwrap();
-        for mode in [ActivationMode::Accurate, ActivationMode::NamCompatible] {
+        for (mode, kernels) in [
+            (ActivationMode::Accurate, Kernels::Fast),
+            (ActivationMode::NamCompatible, Kernels::Fast),
+            (ActivationMode::Accurate, Kernels::Portable),
+        ] {
             let opts = BuildOptions {
                 activations: mode,
+                kernels,
                 ..BuildOptions::default()
             };
             let mut engine = Engine::build(&file, opts).unwrap();
@@ -141,7 +146,12 @@ fn process_and_reset_never_touch_the_heap() {
                     }
                     engine.reset();
                 });
-                assert_eq!(events, 0, "{}: blocks {name}, {mode:?}", path.display());
+                assert_eq!(
+                    events,
+                    0,
+                    "{}: blocks {name}, {mode:?} {kernels:?}",
+                    path.display()
+                );
                 assert!(buf.iter().all(|x| x.is_finite()), "{}", path.display());
             }
         }

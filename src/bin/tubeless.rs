@@ -480,6 +480,7 @@ fn measure_rtf(
         BuildOptions {
             max_block: block,
             activations: mode,
+            ..BuildOptions::default()
         },
     )
     .map_err(|e| e.to_string())?;

@@ -51,7 +51,7 @@ pub const ACTIVATION_NAMES: &str = "Tanh, Hardtanh, Fasttanh, ReLU, LeakyReLU, P
 
 impl Activation {
     /// Applies the activation in place to one channel's samples.
-    #[inline]
+    #[inline(always)]
     pub fn apply(&self, mode: ActivationMode, channel: usize, xs: &mut [f32]) {
         match self {
             Activation::Tanh => match mode {

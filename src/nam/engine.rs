@@ -21,6 +21,33 @@ pub struct BuildOptions {
     /// The largest run the kernels process at once; sizes the scratch buffers.
     pub max_block: usize,
     pub activations: ActivationMode,
+    pub kernels: Kernels,
+}
+
+/// Which build of the kernels runs. Both compute the same network; `Fast` rounds
+/// differently (fused multiply-adds), well inside the parity bound.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Kernels {
+    /// AVX2 + FMA where the CPU has them, else portable.
+    #[default]
+    Fast,
+    /// Baseline x86-64 / any architecture: what every CPU runs.
+    Portable,
+}
+
+impl Kernels {
+    fn use_fma(self) -> bool {
+        #[cfg(target_arch = "x86_64")]
+        {
+            self == Kernels::Fast
+                && std::arch::is_x86_feature_detected!("avx2")
+                && std::arch::is_x86_feature_detected!("fma")
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        {
+            false
+        }
+    }
 }
 
 impl Default for BuildOptions {
@@ -28,6 +55,7 @@ impl Default for BuildOptions {
         BuildOptions {
             max_block: DEFAULT_MAX_BLOCK,
             activations: ActivationMode::Accurate,
+            kernels: Kernels::Fast,
         }
     }
 }
@@ -67,10 +95,14 @@ impl Engine {
                 &file.weights,
                 max_block,
                 options.activations,
+                options.kernels.use_fma(),
             )),
-            ModelConfig::Lstm(cfg) => {
-                Net::Lstm(Lstm::build(cfg, &file.weights, options.activations))
-            }
+            ModelConfig::Lstm(cfg) => Net::Lstm(Lstm::build(
+                cfg,
+                &file.weights,
+                options.activations,
+                options.kernels.use_fma(),
+            )),
         };
         let mut engine = Engine {
             net,

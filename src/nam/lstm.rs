@@ -4,6 +4,7 @@
 
 use super::activation::{fast_sigmoid, fast_tanh, sigmoid, tanh, ActivationMode};
 use super::file::LstmConfig;
+use super::wavenet::kernels::{Arith, Fused, Plain};
 
 struct LstmLayer {
     input_size: usize,
@@ -18,6 +19,8 @@ struct LstmLayer {
 
 /// A built, runnable LSTM. Owns every buffer it will ever touch.
 pub struct Lstm {
+    /// Run the AVX2 + FMA build (checked once, at build).
+    fma: bool,
     hidden: usize,
     layers: Vec<LstmLayer>,
     head_w: Vec<f32>,
@@ -34,7 +37,7 @@ impl Lstm {
         cfg.num_layers * (4 * h * (h + h.max(cfg.input_size)) + 8 * h) + 5 * h + 1
     }
 
-    pub fn build(cfg: &LstmConfig, weights: &[f32], mode: ActivationMode) -> Self {
+    pub fn build(cfg: &LstmConfig, weights: &[f32], mode: ActivationMode, fma: bool) -> Self {
         let h = cfg.hidden_size;
         let mut at = 0;
         let mut take = |n: usize| {
@@ -70,6 +73,7 @@ impl Lstm {
         let head_w = take(h).to_vec();
         let head_b = take(1)[0];
         Lstm {
+            fma,
             hidden: h,
             layers,
             head_w,
@@ -88,19 +92,43 @@ impl Lstm {
     }
 
     pub fn process_block(&mut self, io: &mut [f32]) {
+        #[cfg(target_arch = "x86_64")]
+        if self.fma {
+            // SAFETY: `fma` is only set when the CPU reports AVX2 and FMA (Engine::build).
+            unsafe { self.process_fma(io) };
+            return;
+        }
+        self.process_with::<Plain>(io);
+    }
+
+    /// The same code compiled for AVX2 + FMA.
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2,fma")]
+    fn process_fma(&mut self, io: &mut [f32]) {
+        self.process_with::<Fused>(io);
+    }
+
+    #[inline(always)]
+    fn process_with<A: Arith>(&mut self, io: &mut [f32]) {
         for y in io.iter_mut() {
-            *y = self.step(*y);
+            *y = self.step::<A>(*y);
         }
     }
 
+    /// Runs `n` samples of silence: the prewarm.
     pub fn process_silence(&mut self, n: usize) {
-        for _ in 0..n {
-            self.step(0.0);
+        let mut block = [0.0f32; 64];
+        let mut left = n;
+        while left > 0 {
+            let m = left.min(block.len());
+            block[..m].fill(0.0);
+            self.process_block(&mut block[..m]);
+            left -= m;
         }
     }
 
-    #[inline]
-    fn step(&mut self, x: f32) -> f32 {
+    #[inline(always)]
+    fn step<A: Arith>(&mut self, x: f32) -> f32 {
         let h4 = 4 * self.hidden;
         let hs = self.hidden;
         let mode = self.mode;
@@ -112,7 +140,7 @@ impl Lstm {
             let mut col = |j: usize, v: f32| {
                 let w = &layer.w_cols[j * h4..][..h4];
                 for (gi, wi) in g.iter_mut().zip(w) {
-                    *gi += v * wi;
+                    *gi = A::madd(*gi, v, *wi);
                 }
             };
             match before.last() {

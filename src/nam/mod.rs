@@ -14,7 +14,7 @@ mod lstm;
 mod wavenet;
 
 pub use activation::{fast_tanh, tanh, Activation, ActivationMode};
-pub use engine::{BuildOptions, Engine, DEFAULT_MAX_BLOCK, INPUT_LIMIT};
+pub use engine::{BuildOptions, Engine, Kernels, DEFAULT_MAX_BLOCK, INPUT_LIMIT};
 pub use error::{Error, Result};
 pub use file::{
     activation_name, Date, LayerArrayConfig, LayerConfig, LstmConfig, Metadata, ModelConfig,

@@ -7,9 +7,9 @@
 //! history) when the slack is used up, so the copy cost is amortised to well under one
 //! float per sample and channel.
 
-mod kernels;
+pub(crate) mod kernels;
 
-use kernels::{add, axpy, fill_rows, mac_rows};
+use kernels::{add, axpy, fill_rows, mac_rows, tile_weights, Arith, Fused, Plain};
 
 use super::activation::{Activation, ActivationMode};
 use super::file::{LayerArrayConfig, WaveNetConfig};
@@ -21,17 +21,17 @@ fn slack(history: usize, max_block: usize) -> usize {
 }
 
 struct Layer {
-    kernel: usize,
-    dilation: usize,
     /// Samples of past input the dilated conv reads: `(kernel - 1) * dilation`.
     history: usize,
     mid: usize,
-    /// Dilated conv, `[mid][channels * kernel]` with column `i * kernel + k`.
+    /// Dilated conv, `[mid][channels * kernel]` with column `i * kernel + k`, tiled.
     conv_w: Vec<f32>,
+    /// Where each (input channel, tap) row of the conv starts, relative to `pos - history`.
+    taps: Vec<usize>,
     conv_b: Vec<f32>,
     /// Input mixin: condition (mono) -> mid.
     mixin_w: Vec<f32>,
-    /// Layer 1x1, `[channels][channels]`.
+    /// Layer 1x1, `[channels][channels]`, tiled.
     out_w: Vec<f32>,
     out_b: Vec<f32>,
     activation: Activation,
@@ -77,6 +77,8 @@ struct LayerArray {
 
 /// A built, runnable WaveNet. Owns every buffer it will ever touch.
 pub struct WaveNet {
+    /// Run the AVX2 + FMA build of the kernels (checked once, at build).
+    fma: bool,
     arrays: Vec<LayerArray>,
     head_scale: f32,
     max_block: usize,
@@ -92,6 +94,8 @@ pub struct WaveNet {
     head_io: Vec<f32>,
     /// Dilated conv output / activations, `2 * width` rows.
     z: Vec<f32>,
+    /// Row starts of a planar scratch (`r * max_block`), for the 1x1 convolutions.
+    unit_rows: Vec<usize>,
 }
 
 /// Reads consecutive weights, in the file's order.
@@ -136,6 +140,7 @@ impl WaveNet {
         weights: &[f32],
         max_block: usize,
         mode: ActivationMode,
+        fma: bool,
     ) -> Self {
         let mut w = Weights { w: weights, at: 0 };
         let arrays: Vec<LayerArray> = cfg
@@ -152,6 +157,7 @@ impl WaveNet {
             .max()
             .unwrap_or(1);
         WaveNet {
+            fma,
             arrays,
             head_scale,
             max_block,
@@ -162,12 +168,13 @@ impl WaveNet {
             acc: vec![0.0; width * max_block],
             head_io: vec![0.0; width * max_block],
             z: vec![0.0; 2 * width * max_block],
+            unit_rows: (0..2 * width).map(|r| r * max_block).collect(),
         }
     }
 
     fn build_array(a: &LayerArrayConfig, w: &mut Weights, max_block: usize) -> LayerArray {
         let c = a.channels;
-        let rechannel_w = w.take(c * a.input_size);
+        let rechannel_w = tile_weights(&w.take(c * a.input_size), c, a.input_size);
         let layers = a
             .layers
             .iter()
@@ -176,19 +183,23 @@ impl WaveNet {
                 let k = l.kernel_size;
                 // File order per output: input channel, then tap. That is already the
                 // `[mid][channels * kernel]` layout with column `i * kernel + k`.
-                let conv_w = w.take(mid * c * k);
+                let conv_w = tile_weights(&w.take(mid * c * k), mid, c * k);
                 let conv_b = w.take(mid);
                 let mixin_w = w.take(mid * a.condition_size);
-                let out_w = w.take(c * c);
+                let out_w = tile_weights(&w.take(c * c), c, c);
                 let out_b = w.take(c);
                 let history = (k - 1) * l.dilation;
                 let cap = history + slack(history, max_block);
+                // Tap t of input channel i reads x[now - d*(K-1-t)]: from the start of
+                // the history, that is channel row i plus t*d.
+                let taps = (0..c * k)
+                    .map(|j| (j / k) * cap + (j % k) * l.dilation)
+                    .collect();
                 Layer {
-                    kernel: k,
-                    dilation: l.dilation,
                     history,
                     mid,
                     conv_w,
+                    taps,
                     conv_b,
                     mixin_w,
                     out_w,
@@ -201,7 +212,7 @@ impl WaveNet {
                 }
             })
             .collect();
-        let head_w = w.take(a.head_size * c);
+        let head_w = tile_weights(&w.take(a.head_size * c), a.head_size, c);
         let head_b = a.head_bias.then(|| w.take(a.head_size));
         LayerArray {
             input_size: a.input_size,
@@ -246,6 +257,24 @@ impl WaveNet {
     }
 
     fn run(&mut self, n: usize) {
+        #[cfg(target_arch = "x86_64")]
+        if self.fma {
+            // SAFETY: `fma` is only set when the CPU reports AVX2 and FMA (Engine::build).
+            unsafe { self.run_fma(n) };
+            return;
+        }
+        self.run_with::<Plain, 8>(n);
+    }
+
+    /// The same code compiled for AVX2 + FMA: twice the vector width, fused multiply-adds.
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2,fma")]
+    fn run_fma(&mut self, n: usize) {
+        self.run_with::<Fused, 16>(n);
+    }
+
+    #[inline(always)]
+    fn run_with<A: Arith, const T: usize>(&mut self, n: usize) {
         let mb = self.max_block;
         let mode = self.mode;
         for (ai, array) in self.arrays.iter_mut().enumerate() {
@@ -267,21 +296,9 @@ impl WaveNet {
                 let (cap, pos) = (l0.cap, l0.pos);
                 let dst = &mut l0.buf[pos..];
                 fill_rows(dst, cap, None, c, n);
-                let (src, stride): (&[f32], usize) = if ai == 0 {
-                    (&self.cond, mb)
-                } else {
-                    (&self.x_in, mb)
-                };
-                mac_rows(
-                    dst,
-                    cap,
-                    c,
-                    src,
-                    |j| j * stride,
-                    array.input_size,
-                    &array.rechannel_w,
-                    n,
-                );
+                let src: &[f32] = if ai == 0 { &self.cond } else { &self.x_in };
+                let rows = &self.unit_rows[..array.input_size];
+                mac_rows::<A, T>(dst, cap, c, src, rows, &array.rechannel_w, n);
             }
 
             let n_layers = array.layers.len();
@@ -295,20 +312,10 @@ impl WaveNet {
                 // z = conv_b + mixin * cond + dilated_conv(h)
                 fill_rows(z, mb, Some(&layer.conv_b), mid, n);
                 for m in 0..mid {
-                    axpy(&mut z[m * mb..], layer.mixin_w[m], &self.cond, n);
+                    axpy::<A>(&mut z[m * mb..], layer.mixin_w[m], &self.cond, n);
                 }
-                let (k, d) = (layer.kernel, layer.dilation);
                 let base = &layer.buf[pos - hist..];
-                mac_rows(
-                    z,
-                    mb,
-                    mid,
-                    base,
-                    |j| (j / k) * cap + (j % k) * d,
-                    c * k,
-                    &layer.conv_w,
-                    n,
-                );
+                mac_rows::<A, T>(z, mb, mid, base, &layer.taps, &layer.conv_w, n);
 
                 // a = act(z) (gated: act(top) * gate(bottom)), written over z's top rows.
                 for r in 0..c {
@@ -347,7 +354,8 @@ impl WaveNet {
                         *y = x + b;
                     }
                 }
-                mac_rows(dst, dst_stride, c, z, |j| j * mb, c, &layer.out_w, n);
+                let rows = &self.unit_rows[..c];
+                mac_rows::<A, T>(dst, dst_stride, c, z, rows, &layer.out_w, n);
                 layer.pos += n;
             }
 
@@ -359,13 +367,13 @@ impl WaveNet {
                 array.head_size,
                 n,
             );
-            mac_rows(
+            let rows = &self.unit_rows[..c];
+            mac_rows::<A, T>(
                 &mut self.head_io,
                 mb,
                 array.head_size,
                 &self.acc,
-                |j| j * mb,
-                c,
+                rows,
                 &array.head_w,
                 n,
             );
