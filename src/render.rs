@@ -68,7 +68,9 @@ pub fn render(
     let mut mono = vec![0.0f32; len];
     for ch in &audio.channels {
         for (m, x) in mono.iter_mut().zip(ch) {
-            *m += *x;
+            // A non-finite sample is a damaged file, not audio: silence it here, before
+            // the resampler would smear it over its neighbours.
+            *m += if x.is_finite() { *x } else { 0.0 };
         }
     }
     let mut in_gain = 1.0 / n_ch as f32;

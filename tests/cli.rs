@@ -482,3 +482,55 @@ fn info_and_bench_describe_the_model() {
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(String::from_utf8_lossy(&o.stdout).contains("real-time factor"));
 }
+
+#[test]
+fn odd_inputs_render_safely() {
+    let dir = tmpdir("odd");
+    let model = a_real_model();
+    let m = model.to_str().unwrap();
+    let cases: Vec<(&str, u32, Vec<f32>)> = vec![
+        ("empty", 48_000, vec![]),
+        ("one", 48_000, vec![0.5]),
+        ("one-44k", 44_100, vec![0.5]),
+        (
+            "nan",
+            48_000,
+            vec![
+                0.1,
+                f32::NAN,
+                f32::INFINITY,
+                -f32::INFINITY,
+                0.2,
+                1e30,
+                -0.3,
+            ],
+        ),
+        ("8k", 8_000, chirp(8_000, 0.1)),
+        ("384k", 384_000, chirp(384_000, 0.02)),
+    ];
+    for (name, rate, x) in cases {
+        let input = dir.join(format!("{name}.wav"));
+        wav::write(
+            &input,
+            &Audio {
+                sample_rate: rate,
+                channels: vec![x.clone()],
+            },
+            BitDepth::Float32,
+        )
+        .unwrap();
+        let out = format!("{name}-out.wav");
+        let o = run(
+            &["render", "-q", "-m", m, input.to_str().unwrap(), "-o", &out],
+            &dir,
+        );
+        assert!(o.status.success(), "{name}: {}", stderr(&o));
+        let y = wav::read(&dir.join(&out)).unwrap();
+        assert_eq!(y.frames(), x.len(), "{name}");
+        assert_eq!(y.sample_rate, rate);
+        assert!(
+            y.channels[0].iter().all(|v| v.is_finite()),
+            "{name}: non-finite output"
+        );
+    }
+}
