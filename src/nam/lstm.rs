@@ -159,27 +159,35 @@ impl Lstm {
             let (i_g, rest) = g.split_at_mut(hs);
             let (f_g, rest) = rest.split_at_mut(hs);
             let (g_g, o_g) = rest.split_at_mut(hs);
+            // Each nonlinearity as its own loop over the layer, so each vectorises.
+            match mode {
+                ActivationMode::Accurate => {
+                    i_g.iter_mut().for_each(|v| *v = sigmoid(*v));
+                    f_g.iter_mut().for_each(|v| *v = sigmoid(*v));
+                    g_g.iter_mut().for_each(|v| *v = tanh(*v));
+                    o_g.iter_mut().for_each(|v| *v = sigmoid(*v));
+                }
+                ActivationMode::NamCompatible => {
+                    i_g.iter_mut().for_each(|v| *v = fast_sigmoid(*v));
+                    f_g.iter_mut().for_each(|v| *v = fast_sigmoid(*v));
+                    g_g.iter_mut().for_each(|v| *v = fast_tanh(*v));
+                    o_g.iter_mut().for_each(|v| *v = fast_sigmoid(*v));
+                }
+            }
             for j in 0..hs {
-                let (i, f, gg, o) = match mode {
-                    ActivationMode::Accurate => (
-                        sigmoid(i_g[j]),
-                        sigmoid(f_g[j]),
-                        tanh(g_g[j]),
-                        sigmoid(o_g[j]),
-                    ),
-                    ActivationMode::NamCompatible => (
-                        fast_sigmoid(i_g[j]),
-                        fast_sigmoid(f_g[j]),
-                        fast_tanh(g_g[j]),
-                        fast_sigmoid(o_g[j]),
-                    ),
-                };
-                let c = f * layer.c[j] + i * gg;
-                layer.c[j] = c;
-                layer.h[j] = o * match mode {
-                    ActivationMode::Accurate => tanh(c),
-                    ActivationMode::NamCompatible => fast_tanh(c),
-                };
+                layer.c[j] = f_g[j] * layer.c[j] + i_g[j] * g_g[j];
+            }
+            match mode {
+                ActivationMode::Accurate => {
+                    for j in 0..hs {
+                        layer.h[j] = o_g[j] * tanh(layer.c[j]);
+                    }
+                }
+                ActivationMode::NamCompatible => {
+                    for j in 0..hs {
+                        layer.h[j] = o_g[j] * fast_tanh(layer.c[j]);
+                    }
+                }
             }
         }
         let last = &self.layers[self.layers.len() - 1];
