@@ -174,19 +174,14 @@ impl Lstm {
                     o_g.iter_mut().for_each(|v| *v = fast_sigmoid(*v));
                 }
             }
-            for j in 0..hs {
-                layer.c[j] = f_g[j] * layer.c[j] + i_g[j] * g_g[j];
+            for (((c, f), i), g) in layer.c.iter_mut().zip(&*f_g).zip(&*i_g).zip(&*g_g) {
+                *c = f * *c + i * g;
             }
+            let h_c_o = layer.h.iter_mut().zip(&layer.c).zip(&*o_g);
             match mode {
-                ActivationMode::Accurate => {
-                    for j in 0..hs {
-                        layer.h[j] = o_g[j] * tanh(layer.c[j]);
-                    }
-                }
+                ActivationMode::Accurate => h_c_o.for_each(|((h, c), o)| *h = o * tanh(*c)),
                 ActivationMode::NamCompatible => {
-                    for j in 0..hs {
-                        layer.h[j] = o_g[j] * fast_tanh(layer.c[j]);
-                    }
+                    h_c_o.for_each(|((h, c), o)| *h = o * fast_tanh(*c))
                 }
             }
         }
