@@ -78,6 +78,7 @@ def main():
     mut("weight_overflows_f32", lambda d: d["weights"].__setitem__(5, 1e39))
     # JSON has no NaN; Python writes the non-standard token, which must fail cleanly too.
     mut("weight_nan_token", lambda d: d["weights"].__setitem__(6, float("nan")))
+    mut("weight_infinity_token", lambda d: d["weights"].__setitem__(7, float("-inf")))
     mut("sample_rate_string", lambda d: d.update(sample_rate="48k"))
     mut("sample_rate_zero", lambda d: d.update(sample_rate=0))
     mut("sample_rate_negative", lambda d: d.update(sample_rate=-44100.0))

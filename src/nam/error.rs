@@ -24,6 +24,16 @@ pub enum Error {
         message: String,
     },
 
+    #[error(
+        "`{token}` at line {line}, column {column}: the file holds a non-finite number \
+         (typically the weights of a training run that diverged); it cannot be played"
+    )]
+    NonFiniteToken {
+        token: &'static str,
+        line: usize,
+        column: usize,
+    },
+
     #[error("missing field `{path}`")]
     MissingField { path: String },
 

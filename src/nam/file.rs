@@ -186,6 +186,13 @@ impl NamFile {
             });
         }
         let value: Value = serde_json::from_slice(data).map_err(|e| {
+            if let Some(token) = non_finite_token_at(data, e.line(), e.column()) {
+                return Error::NonFiniteToken {
+                    token,
+                    line: e.line(),
+                    column: e.column(),
+                };
+            }
             // serde_json's text ends with its own " at line L column C"; ours says it once.
             let text = e.to_string();
             let message = match text.rfind(" at line ") {
@@ -353,6 +360,27 @@ impl NamFile {
             ),
         }
     }
+}
+
+/// Python's `json` writes NaN and infinities as bare tokens, which JSON does not have; a
+/// file from a diverged training run fails to parse right there. Name the token instead
+/// of a bare "expected value".
+fn non_finite_token_at(data: &[u8], line: usize, column: usize) -> Option<&'static str> {
+    let line_start = if line <= 1 {
+        0
+    } else {
+        data.iter()
+            .enumerate()
+            .filter(|(_, b)| **b == b'\n')
+            .nth(line - 2)
+            .map(|(i, _)| i + 1)?
+    };
+    let at = (line_start + column).checked_sub(1)?;
+    let from = at.saturating_sub(1);
+    let window = data.get(from..(at + 9).min(data.len()))?;
+    ["-Infinity", "Infinity", "NaN"]
+        .into_iter()
+        .find(|t| window.windows(t.len()).any(|w| w == t.as_bytes()))
 }
 
 pub fn activation_name(a: &Activation) -> &'static str {
