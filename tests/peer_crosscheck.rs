@@ -15,6 +15,13 @@ fn agrees_with_nam_rs_on_every_shared_model() {
     };
     let mut files = common::nam_files(&dir);
     files.extend(common::nam_files(&dir.join("real")));
+    // NeuralAmpModelerCore's examples that this engine runs (the others are refused by
+    // name: see loading.rs).
+    files.extend(
+        common::nam_files(&dir.join("core-examples"))
+            .into_iter()
+            .filter(|p| NamFile::from_path(p).is_ok()),
+    );
     let input = common::test_signal(12_000, 7);
     let mut checked = 0;
     for path in files {
