@@ -137,7 +137,7 @@ fn run_resampled(
     while i <= last {
         let n = ((last - i + 1) as usize).min(block.len());
         for (j, b) in block[..n].iter_mut().enumerate() {
-            *b = up.sample_at(x, 0, (i + j as isize) as f64 / r);
+            *b = up.output_sample(x, 0, (i + j as isize) as i64);
         }
         engine.process_buffer(&mut block[..n]);
         ym.extend_from_slice(&block[..n]);
@@ -147,7 +147,7 @@ fn run_resampled(
         progress(now - reported);
         reported = now;
     }
-    (0..len)
-        .map(|m| down.sample_at(&ym, first, m as f64 * r))
+    (0..len as i64)
+        .map(|m| down.output_sample(&ym, first, m))
         .collect()
 }

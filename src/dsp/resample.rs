@@ -13,6 +13,10 @@ const KAISER_BETA: f64 = 10.0;
 /// Fraction of the lower Nyquist frequency kept: 0.95 of 22.05 kHz is 20.9 kHz.
 const BANDWIDTH: f64 = 0.95;
 
+/// Largest coefficient table for the polyphase path (floats); beyond it, coefficients are
+/// interpolated from the kernel table per tap instead.
+const MAX_POLY_COEFFS: usize = 1 << 22;
+
 /// Converts from one rate to another. Build once per rate pair, reuse for any signal.
 #[derive(Debug, Clone)]
 pub struct Resampler {
@@ -21,6 +25,29 @@ pub struct Resampler {
     /// Cutoff in cycles per input sample times 2 (1.0 = input Nyquist).
     cutoff: f64,
     table: Vec<f32>,
+    /// For rates in a small integer ratio (every common pair): exact coefficients per
+    /// output phase, so each output sample is one contiguous dot product.
+    poly: Option<Polyphase>,
+}
+
+/// Output sample `m` sits at input position `m * step / phases`; its phase
+/// `(m * step) % phases` selects a row of `taps` coefficients applied to the input from
+/// `floor(position) - reach`.
+#[derive(Debug, Clone)]
+struct Polyphase {
+    phases: i64,
+    step: i64,
+    taps: usize,
+    reach: i64,
+    coeffs: Vec<f32>,
+}
+
+fn gcd(a: u64, b: u64) -> u64 {
+    if b == 0 {
+        a
+    } else {
+        gcd(b, a % b)
+    }
 }
 
 fn bessel_i0(x: f64) -> f64 {
@@ -58,12 +85,45 @@ impl Resampler {
                 (sinc * w) as f32
             })
             .collect();
-        Resampler {
+        let mut r = Resampler {
             from,
             to,
             cutoff,
             table,
+            poly: None,
+        };
+        r.poly = r.polyphase();
+        r
+    }
+
+    fn polyphase(&self) -> Option<Polyphase> {
+        let integral = |x: f64| x.fract() == 0.0 && x > 0.0 && x < 1e7;
+        if !integral(self.from) || !integral(self.to) {
+            return None;
         }
+        let (from, to) = (self.from as u64, self.to as u64);
+        let g = gcd(from, to);
+        let (phases, step) = ((to / g) as i64, (from / g) as i64);
+        let reach = self.half_width().floor() as i64 + 1;
+        let taps = (2 * reach + 1) as usize;
+        if (phases as usize).checked_mul(taps)? > MAX_POLY_COEFFS {
+            return None;
+        }
+        let mut coeffs = Vec::with_capacity(phases as usize * taps);
+        for p in 0..phases {
+            let frac = p as f64 / phases as f64;
+            for j in 0..taps as i64 {
+                // Tap j reads input index floor(pos) - reach + j.
+                coeffs.push(self.kernel(frac + (reach - j) as f64) as f32);
+            }
+        }
+        Some(Polyphase {
+            phases,
+            step,
+            taps,
+            reach,
+            coeffs,
+        })
     }
 
     /// Half the kernel's length, in input samples: how far a converted sample looks
@@ -101,13 +161,57 @@ impl Resampler {
         acc as f32
     }
 
+    /// Output sample `m` (at the output rate, `m` may be negative) of the signal `x`
+    /// whose `x[0]` sits at input index `x_start`: the input at position `m / ratio`.
+    pub fn output_sample(&self, x: &[f32], x_start: isize, m: i64) -> f32 {
+        let Some(p) = &self.poly else {
+            return self.sample_at(x, x_start, m as f64 / self.ratio());
+        };
+        let num = m * p.step;
+        let (q, phase) = (num.div_euclid(p.phases), num.rem_euclid(p.phases));
+        let c = &p.coeffs[phase as usize * p.taps..][..p.taps];
+        let first = q - p.reach - x_start as i64;
+        let len = x.len() as i64;
+        if first >= 0 && first + p.taps as i64 <= len {
+            let s = &x[first as usize..][..p.taps];
+            return dot(c, s);
+        }
+        let mut acc = 0.0f32;
+        for (j, cj) in c.iter().enumerate() {
+            let k = first + j as i64;
+            if (0..len).contains(&k) {
+                acc += cj * x[k as usize];
+            }
+        }
+        acc
+    }
+
     /// Converts a whole signal: output sample `m` is the input at position `m / ratio`.
     pub fn process(&self, x: &[f32], out_len: usize) -> Vec<f32> {
-        let step = 1.0 / self.ratio();
-        (0..out_len)
-            .map(|m| self.sample_at(x, 0, m as f64 * step))
+        (0..out_len as i64)
+            .map(|m| self.output_sample(x, 0, m))
             .collect()
     }
+}
+
+/// Eight independent partial sums, so the loop vectorises (a single running sum is a
+/// dependency chain the compiler may not reorder).
+#[inline]
+fn dot(a: &[f32], b: &[f32]) -> f32 {
+    let mut acc = [0.0f32; 8];
+    let (ca, cb) = (a.chunks_exact(8), b.chunks_exact(8));
+    let tail: f32 = ca
+        .remainder()
+        .iter()
+        .zip(cb.remainder())
+        .map(|(x, y)| x * y)
+        .sum();
+    for (x, y) in ca.zip(cb) {
+        for i in 0..8 {
+            acc[i] += x[i] * y[i];
+        }
+    }
+    acc.iter().sum::<f32>() + tail
 }
 
 #[cfg(test)]
@@ -144,6 +248,27 @@ mod tests {
                 .fold(0.0, f32::max);
             assert!(err < 2e-4, "{a}->{b}->{a}: {err}");
         }
+    }
+
+    #[test]
+    fn polyphase_and_interpolated_kernels_agree() {
+        let x = sine(1000.0, 44_100.0, 4_000);
+        let r = Resampler::new(44_100.0, 48_000.0);
+        assert!(r.poly.is_some());
+        for m in [-40i64, 0, 1, 17, 160, 2_000, 4_300, 4_400] {
+            let a = r.output_sample(&x, 0, m);
+            let b = r.sample_at(&x, 0, m as f64 * 44_100.0 / 48_000.0);
+            assert!((a - b).abs() < 2e-6, "m {m}: {a} vs {b}");
+        }
+        // A rate that is not a whole number takes the interpolated path.
+        let odd = Resampler::new(44_100.0, 47_999.5);
+        assert!(odd.poly.is_none());
+        let y = odd.process(&x, 4_000);
+        let expect = sine(1000.0, 47_999.5, 4_000);
+        let err = (1_000..3_000)
+            .map(|i| (y[i] - expect[i]).abs())
+            .fold(0.0, f32::max);
+        assert!(err < 1e-4, "{err}");
     }
 
     #[test]

@@ -55,19 +55,38 @@ impl Activation {
     pub fn apply(&self, mode: ActivationMode, channel: usize, xs: &mut [f32]) {
         match self {
             Activation::Tanh => match mode {
-                ActivationMode::Accurate => xs.iter_mut().for_each(|x| *x = tanh(*x)),
-                ActivationMode::NamCompatible => xs.iter_mut().for_each(|x| *x = fast_tanh(*x)),
+                ActivationMode::Accurate => {
+                    for x in xs.iter_mut() {
+                        *x = tanh(*x);
+                    }
+                }
+                ActivationMode::NamCompatible => {
+                    for x in xs.iter_mut() {
+                        *x = fast_tanh(*x);
+                    }
+                }
             },
-            Activation::FastTanh => xs.iter_mut().for_each(|x| *x = fast_tanh(*x)),
+            Activation::FastTanh => {
+                for x in xs.iter_mut() {
+                    *x = fast_tanh(*x);
+                }
+            }
             Activation::Hardtanh { min_val, max_val } => {
                 let (lo, hi) = (*min_val, *max_val);
-                xs.iter_mut().for_each(|x| *x = x.max(lo).min(hi));
+                for x in xs.iter_mut() {
+                    *x = x.max(lo).min(hi);
+                }
             }
-            Activation::ReLU => xs.iter_mut().for_each(|x| *x = x.max(0.0)),
+            Activation::ReLU => {
+                for x in xs.iter_mut() {
+                    *x = x.max(0.0);
+                }
+            }
             Activation::LeakyReLU { negative_slope } => {
                 let s = *negative_slope;
-                xs.iter_mut()
-                    .for_each(|x| *x = if *x >= 0.0 { *x } else { *x * s });
+                for x in xs.iter_mut() {
+                    *x = if *x >= 0.0 { *x } else { *x * s };
+                }
             }
             Activation::PReLU { negative_slopes } => {
                 let s = if negative_slopes.len() == 1 {
@@ -75,14 +94,25 @@ impl Activation {
                 } else {
                     negative_slopes.get(channel).copied().unwrap_or(0.0)
                 };
-                xs.iter_mut()
-                    .for_each(|x| *x = if *x >= 0.0 { *x } else { *x * s });
+                for x in xs.iter_mut() {
+                    *x = if *x >= 0.0 { *x } else { *x * s };
+                }
             }
-            Activation::Sigmoid => xs.iter_mut().for_each(|x| *x = sigmoid(*x)),
-            Activation::SiLU => xs.iter_mut().for_each(|x| *x *= sigmoid(*x)),
-            Activation::Hardswish => xs
-                .iter_mut()
-                .for_each(|x| *x = *x * (*x + 3.0).clamp(0.0, 6.0) / 6.0),
+            Activation::Sigmoid => {
+                for x in xs.iter_mut() {
+                    *x = sigmoid(*x);
+                }
+            }
+            Activation::SiLU => {
+                for x in xs.iter_mut() {
+                    *x *= sigmoid(*x);
+                }
+            }
+            Activation::Hardswish => {
+                for x in xs.iter_mut() {
+                    *x = *x * (*x + 3.0).clamp(0.0, 6.0) / 6.0;
+                }
+            }
             Activation::LeakyHardtanh {
                 min_val,
                 max_val,
@@ -90,17 +120,21 @@ impl Activation {
                 max_slope,
             } => {
                 let (lo, hi, ls, hs) = (*min_val, *max_val, *min_slope, *max_slope);
-                xs.iter_mut().for_each(|x| {
+                for x in xs.iter_mut() {
                     *x = if *x < lo {
                         lo + (*x - lo) * ls
                     } else if *x > hi {
                         hi + (*x - hi) * hs
                     } else {
                         *x
-                    }
-                });
+                    };
+                }
             }
-            Activation::Softsign => xs.iter_mut().for_each(|x| *x /= 1.0 + x.abs()),
+            Activation::Softsign => {
+                for x in xs.iter_mut() {
+                    *x /= 1.0 + x.abs();
+                }
+            }
         }
     }
 }

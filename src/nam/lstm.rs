@@ -162,16 +162,32 @@ impl Lstm {
             // Each nonlinearity as its own loop over the layer, so each vectorises.
             match mode {
                 ActivationMode::Accurate => {
-                    i_g.iter_mut().for_each(|v| *v = sigmoid(*v));
-                    f_g.iter_mut().for_each(|v| *v = sigmoid(*v));
-                    g_g.iter_mut().for_each(|v| *v = tanh(*v));
-                    o_g.iter_mut().for_each(|v| *v = sigmoid(*v));
+                    for v in i_g.iter_mut() {
+                        *v = sigmoid(*v);
+                    }
+                    for v in f_g.iter_mut() {
+                        *v = sigmoid(*v);
+                    }
+                    for v in g_g.iter_mut() {
+                        *v = tanh(*v);
+                    }
+                    for v in o_g.iter_mut() {
+                        *v = sigmoid(*v);
+                    }
                 }
                 ActivationMode::NamCompatible => {
-                    i_g.iter_mut().for_each(|v| *v = fast_sigmoid(*v));
-                    f_g.iter_mut().for_each(|v| *v = fast_sigmoid(*v));
-                    g_g.iter_mut().for_each(|v| *v = fast_tanh(*v));
-                    o_g.iter_mut().for_each(|v| *v = fast_sigmoid(*v));
+                    for v in i_g.iter_mut() {
+                        *v = fast_sigmoid(*v);
+                    }
+                    for v in f_g.iter_mut() {
+                        *v = fast_sigmoid(*v);
+                    }
+                    for v in g_g.iter_mut() {
+                        *v = fast_tanh(*v);
+                    }
+                    for v in o_g.iter_mut() {
+                        *v = fast_sigmoid(*v);
+                    }
                 }
             }
             for (((c, f), i), g) in layer.c.iter_mut().zip(&*f_g).zip(&*i_g).zip(&*g_g) {
@@ -179,9 +195,15 @@ impl Lstm {
             }
             let h_c_o = layer.h.iter_mut().zip(&layer.c).zip(&*o_g);
             match mode {
-                ActivationMode::Accurate => h_c_o.for_each(|((h, c), o)| *h = o * tanh(*c)),
+                ActivationMode::Accurate => {
+                    for ((h, c), o) in h_c_o {
+                        *h = o * tanh(*c);
+                    }
+                }
                 ActivationMode::NamCompatible => {
-                    h_c_o.for_each(|((h, c), o)| *h = o * fast_tanh(*c))
+                    for ((h, c), o) in h_c_o {
+                        *h = o * fast_tanh(*c);
+                    }
                 }
             }
         }
