@@ -111,6 +111,25 @@ fn write_wav(path: &Path, rate: u32, channels: &[Vec<f32>], tag: u16, bits: u16,
     std::fs::write(path, out).unwrap();
 }
 
+/// Writes a 32-bit float WAV.
+fn write_float(path: &Path, rate: u32, channels: Vec<Vec<f32>>) {
+    let audio = Audio {
+        sample_rate: rate,
+        channels,
+    };
+    wav::write(path, &audio, BitDepth::Float32).unwrap();
+}
+
+/// `tubeless render -q -m MODEL INPUT -o OUT EXTRA...` in `dir`; must succeed.
+fn render_ok(dir: &Path, model: &Path, input: &Path, out: &str, extra: &[&str]) -> Audio {
+    let mut args = vec!["render", "-q", "-m", model.to_str().unwrap()];
+    args.extend_from_slice(&[input.to_str().unwrap(), "-o", out]);
+    args.extend_from_slice(extra);
+    let o = run(&args, dir);
+    assert!(o.status.success(), "{args:?}: {}", stderr(&o));
+    wav::read(&dir.join(out)).unwrap()
+}
+
 fn chirp(rate: u32, seconds: f64) -> Vec<f32> {
     let n = (rate as f64 * seconds) as usize;
     (0..n)
@@ -128,30 +147,8 @@ fn raw_render_equals_the_engine_at_the_model_rate() {
     let file = NamFile::from_path(&model).unwrap();
     let rate = file.sample_rate as u32;
     let x = common::test_signal(30_000, 4);
-    wav::write(
-        &dir.join("in.wav"),
-        &Audio {
-            sample_rate: rate,
-            channels: vec![x.clone()],
-        },
-        BitDepth::Float32,
-    )
-    .unwrap();
-    let o = run(
-        &[
-            "render",
-            "--raw",
-            "-q",
-            "-m",
-            model.to_str().unwrap(),
-            "in.wav",
-            "-o",
-            "out.wav",
-        ],
-        &dir,
-    );
-    assert!(o.status.success(), "{}", stderr(&o));
-    let y = wav::read(&dir.join("out.wav")).unwrap();
+    write_float(&dir.join("in.wav"), rate, vec![x.clone()]);
+    let y = render_ok(&dir, &model, Path::new("in.wav"), "out.wav", &["--raw"]);
     let mut expected = x;
     Engine::build(&file, BuildOptions::default())
         .unwrap()
@@ -204,21 +201,7 @@ fn every_common_format_renders_aligned_and_same_length() {
             let input = dir.join(format!("{name}-{rate}.wav"));
             write_wav(&input, rate, &[x.clone(), x.clone()], tag, bits, ext);
             let out = format!("{name}-{rate}-out.wav");
-            let o = run(
-                &[
-                    "render",
-                    "--raw",
-                    "-q",
-                    "-m",
-                    model.to_str().unwrap(),
-                    input.to_str().unwrap(),
-                    "-o",
-                    &out,
-                ],
-                &dir,
-            );
-            assert!(o.status.success(), "{name} {rate}: {}", stderr(&o));
-            let y = wav::read(&dir.join(&out)).unwrap();
+            let y = render_ok(&dir, &model, &input, &out, &["--raw"]);
             assert_eq!(y.sample_rate, rate);
             assert_eq!(y.channels.len(), 2, "stereo in, stereo out");
             assert_eq!(y.frames(), x.len(), "{name} {rate}: same length");
@@ -246,31 +229,9 @@ fn an_impulse_comes_out_where_it_went_in_at_any_rate() {
             let at = x.len() / 2 + 3;
             x[at] = 0.5;
             let input = dir.join(format!("imp-{rate}.wav"));
-            wav::write(
-                &input,
-                &Audio {
-                    sample_rate: rate,
-                    channels: vec![x.clone()],
-                },
-                BitDepth::Float32,
-            )
-            .unwrap();
+            write_float(&input, rate, vec![x.clone()]);
             let out = format!("imp-{rate}-{model_rate}-out.wav");
-            let o = run(
-                &[
-                    "render",
-                    "--raw",
-                    "-q",
-                    "-m",
-                    model.to_str().unwrap(),
-                    input.to_str().unwrap(),
-                    "-o",
-                    &out,
-                ],
-                &dir,
-            );
-            assert!(o.status.success(), "{}", stderr(&o));
-            let y = &wav::read(&dir.join(&out)).unwrap().channels[0];
+            let y = &render_ok(&dir, &model, &input, &out, &["--raw"]).channels[0];
             assert_eq!(y.len(), x.len());
             let peak_at = (0..y.len())
                 .max_by(|&a, &b| y[a].abs().total_cmp(&y[b].abs()))
@@ -288,33 +249,15 @@ fn tail_lengthens_and_chain_applies_gain() {
     let dir = tmpdir("tail");
     let model = identity_model(&dir, 48_000);
     let x = chirp(48_000, 0.5);
-    wav::write(
-        &dir.join("in.wav"),
-        &Audio {
-            sample_rate: 48_000,
-            channels: vec![x.clone()],
-        },
-        BitDepth::Float32,
-    )
-    .unwrap();
-    let o = run(
-        &[
-            "render",
-            "-q",
-            "--tail",
-            "0.25",
-            "--output-db",
-            "-6",
-            "-m",
-            model.to_str().unwrap(),
-            "in.wav",
-            "-o",
-            "out.wav",
-        ],
+    write_float(&dir.join("in.wav"), 48_000, vec![x.clone()]);
+    let y = &render_ok(
         &dir,
-    );
-    assert!(o.status.success(), "{}", stderr(&o));
-    let y = &wav::read(&dir.join("out.wav")).unwrap().channels[0];
+        &model,
+        Path::new("in.wav"),
+        "out.wav",
+        &["--tail", "0.25", "--output-db", "-6"],
+    )
+    .channels[0];
     assert_eq!(y.len(), x.len() + 12_000);
     let mid = x.len() / 2;
     let ratio = y[mid - 200..mid + 200]
@@ -487,7 +430,6 @@ fn info_and_bench_describe_the_model() {
 fn odd_inputs_render_safely() {
     let dir = tmpdir("odd");
     let model = a_real_model();
-    let m = model.to_str().unwrap();
     let cases: Vec<(&str, u32, Vec<f32>)> = vec![
         ("empty", 48_000, vec![]),
         ("one", 48_000, vec![0.5]),
@@ -510,22 +452,9 @@ fn odd_inputs_render_safely() {
     ];
     for (name, rate, x) in cases {
         let input = dir.join(format!("{name}.wav"));
-        wav::write(
-            &input,
-            &Audio {
-                sample_rate: rate,
-                channels: vec![x.clone()],
-            },
-            BitDepth::Float32,
-        )
-        .unwrap();
+        write_float(&input, rate, vec![x.clone()]);
         let out = format!("{name}-out.wav");
-        let o = run(
-            &["render", "-q", "-m", m, input.to_str().unwrap(), "-o", &out],
-            &dir,
-        );
-        assert!(o.status.success(), "{name}: {}", stderr(&o));
-        let y = wav::read(&dir.join(&out)).unwrap();
+        let y = render_ok(&dir, &model, &input, &out, &[]);
         assert_eq!(y.frames(), x.len(), "{name}");
         assert_eq!(y.sample_rate, rate);
         assert!(

@@ -47,32 +47,6 @@ fn fixtures() -> (Vec<f32>, Vec<Fixture>) {
     (input, fixtures)
 }
 
-fn block_patterns(total: usize) -> Vec<(String, Vec<usize>)> {
-    let mut state = 99u64;
-    let mut mix = Vec::new();
-    let mut left = total;
-    while left > 0 {
-        state = state
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        let n = ((state >> 33) as usize % 1500).min(left);
-        mix.push(n);
-        left -= n;
-    }
-    let fixed = |b: usize| {
-        (0..total.div_ceil(b))
-            .map(|i| b.min(total - i * b))
-            .collect()
-    };
-    vec![
-        ("1".into(), fixed(1)),
-        ("7".into(), fixed(7)),
-        ("64".into(), fixed(64)),
-        ("4096".into(), fixed(4096)),
-        ("mix".into(), mix),
-    ]
-}
-
 /// Both builds of the kernels: the AVX2 + FMA one (where the CPU has it) and the
 /// portable one every CPU runs.
 fn check(mode: ActivationMode, reference: impl Fn(&Fixture) -> &[f32]) {
@@ -90,7 +64,7 @@ fn check_kernels(mode: ActivationMode, kernels: Kernels, reference: &impl Fn(&Fi
         let peak = expected.iter().fold(0.0f32, |m, x| m.max(x.abs()));
         let tol = 1e-5 * peak.max(1.0);
         let mut whole: Option<Vec<f32>> = None;
-        for (pattern, blocks) in block_patterns(input.len()) {
+        for (pattern, blocks) in common::block_patterns(input.len(), 99, 1500) {
             let opts = BuildOptions {
                 activations: mode,
                 kernels,

@@ -90,30 +90,6 @@ fn models() -> Vec<PathBuf> {
     v
 }
 
-fn block_patterns(total: usize) -> Vec<(String, Vec<usize>)> {
-    let mut state = 12345u64;
-    let mut mix = Vec::new();
-    let mut left = total;
-    while left > 0 {
-        state = state.wrapping_mul(6364136223846793005).wrapping_add(1);
-        let n = ((state >> 33) as usize % 700).min(left);
-        mix.push(n); // includes zero-length blocks
-        left -= n;
-    }
-    let fixed = |b: usize| {
-        (0..total.div_ceil(b))
-            .map(|i| b.min(total - i * b))
-            .collect()
-    };
-    vec![
-        ("1".into(), fixed(1)),
-        ("7".into(), fixed(7)),
-        ("64".into(), fixed(64)),
-        ("4096".into(), fixed(4096)),
-        ("random mix".into(), mix),
-    ]
-}
-
 #[test]
 fn process_and_reset_never_touch_the_heap() {
     let files = models();
@@ -136,7 +112,7 @@ fn process_and_reset_never_touch_the_heap() {
                 ..BuildOptions::default()
             };
             let mut engine = Engine::build(&file, opts).unwrap();
-            for (name, blocks) in block_patterns(input.len()) {
+            for (name, blocks) in common::block_patterns(input.len(), 12345, 700) {
                 let mut buf = input.clone();
                 let ((), events) = heap_events(|| {
                     let mut at = 0;

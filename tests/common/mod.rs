@@ -74,3 +74,31 @@ pub fn max_err(a: &[f32], b: &[f32]) -> (f32, f32) {
     let peak = b.iter().map(|y| y.abs()).fold(0.0, f32::max);
     (err, peak)
 }
+
+/// Ways to split a stream of `total` samples into blocks: fixed sizes 1, 7, 64, 4096, and
+/// a seeded random mix of 0 ..= `max_random` (zero-length blocks included).
+pub fn block_patterns(total: usize, seed: u64, max_random: usize) -> Vec<(String, Vec<usize>)> {
+    let mut state = seed;
+    let mut mix = Vec::new();
+    let mut left = total;
+    while left > 0 {
+        state = state
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        let n = ((state >> 33) as usize % (max_random + 1)).min(left);
+        mix.push(n);
+        left -= n;
+    }
+    let fixed = |b: usize| {
+        (0..total.div_ceil(b))
+            .map(|i| b.min(total - i * b))
+            .collect()
+    };
+    vec![
+        ("1".into(), fixed(1)),
+        ("7".into(), fixed(7)),
+        ("64".into(), fixed(64)),
+        ("4096".into(), fixed(4096)),
+        ("random mix".into(), mix),
+    ]
+}
