@@ -54,7 +54,7 @@ const EXPECTED: &[(&str, &str)] = &[
     ("sample_rate_zero", "`sample_rate` is 0, outside the allowed range 8000 ..= 768000"),
     ("too_many_layers", "`config.layers[0].dilations` has 5000 entries, allowed 1 ..= 256"),
     ("truncated_json", "not valid JSON (line 1, column 288): EOF while parsing a string"),
-    ("unknown_activation", "`config.layers[0].activation`: unknown activation \"Swish9000\""),
+    ("unknown_activation", "`config.layers[0].activation`: unknown activation \"Swish9000\" (known: Tanh, Hardtanh, Fasttanh, ReLU, LeakyReLU, PReLU, Sigmoid, SiLU, Hardswish, LeakyHardtanh, Softsign)"),
     ("unknown_architecture", "unknown architecture \"Transformer\" (supported: WaveNet, LSTM)"),
     ("version_garbage", "`version` \"five\" is not of the form MAJOR.MINOR.PATCH"),
     ("version_not_string", "`version` should be a string, found a number"),

@@ -4,6 +4,8 @@
 
 use std::path::PathBuf;
 
+use super::activation::ACTIVATION_NAMES;
+
 /// Why a `.nam` file could not be read, parsed, validated or built.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -65,7 +67,10 @@ pub enum Error {
     #[error("unknown architecture \"{name}\" (supported: WaveNet, LSTM)")]
     UnknownArchitecture { name: String },
 
-    #[error("`{path}`: unknown activation \"{name}\"")]
+    #[error(
+        "`{path}`: unknown activation \"{name}\" (known: {})",
+        ACTIVATION_NAMES
+    )]
     UnknownActivation { path: String, name: String },
 
     #[error("`{path}`: unknown value \"{value}\" (expected one of: {expected})")]

@@ -6,7 +6,7 @@ use std::path::Path;
 
 use serde_json::Value;
 
-use super::activation::{Activation, ACTIVATION_NAMES};
+use super::activation::Activation;
 use super::error::{Error, Result};
 use super::json::{type_name, Field};
 use super::limits::*;
@@ -913,7 +913,6 @@ pub(crate) fn parse_activation(f: &Field, channels: usize) -> Result<Activation>
         },
         "Softsign" => Activation::Softsign,
         other => {
-            let _ = ACTIVATION_NAMES;
             return Err(Error::UnknownActivation {
                 path: f.path.clone(),
                 name: other.to_string(),
