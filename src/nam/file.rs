@@ -321,7 +321,8 @@ impl NamFile {
         self.model.engine_bytes(max_block)
     }
 
-    /// A one-line description: `WaveNet 16->8, 8->1 (20 layers, kernel 3, Tanh)`.
+    /// A one-line description, e.g.
+    /// `WaveNet 16->8 (10 layers, kernel 3, Tanh), 8->1 (10 layers, kernel 3, Tanh)`.
     pub fn summary(&self) -> String {
         match &self.model {
             ModelConfig::WaveNet(wn) => {
@@ -334,8 +335,7 @@ impl NamFile {
                         } else {
                             ""
                         };
-                        let k: Vec<usize> = a.layers.iter().map(|l| l.kernel_size).collect();
-                        let mut ks = k.clone();
+                        let mut ks: Vec<usize> = a.layers.iter().map(|l| l.kernel_size).collect();
                         ks.dedup();
                         format!(
                             "{}->{} ({} layers, kernel {}, {}{gated})",
