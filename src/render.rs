@@ -144,8 +144,8 @@ fn run_resampled(
         i += n as isize;
         done_model += n;
         let now = (done_model as f64 / count as f64 * len as f64) as usize;
-        progress(now - reported);
-        reported = now;
+        progress(now.saturating_sub(reported));
+        reported = reported.max(now);
     }
     (0..len as i64)
         .map(|m| down.output_sample(&ym, first, m))

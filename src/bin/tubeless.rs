@@ -379,7 +379,7 @@ fn cmd_render(a: RenderArgs) -> Result<(), String> {
     });
     bar.finish_and_clear();
     let failures = failures.into_inner().unwrap_or_else(|p| p.into_inner());
-    let ok = jobs.len() + inputs.len() - jobs.len() - failures.len();
+    let ok = inputs.len() - failures.len();
     eprintln!(
         "rendered {ok} of {} file{} in {:.1} s",
         inputs.len(),
