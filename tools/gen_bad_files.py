@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
-"""Writes tests/bad_files/: broken and hostile .nam files, each one defect away from a
-valid tiny WaveNet or LSTM. tests/bad_files.rs asserts the exact error for each.
+"""Writes crates/nam/tests/bad_files/: broken and hostile .nam files, each one defect away from a
+valid tiny WaveNet or LSTM. crates/nam/tests/bad_files.rs asserts the exact error for each.
 
 Run from the repo root: python3 tools/gen_bad_files.py (stdlib only, deterministic).
 """
@@ -8,7 +8,7 @@ import copy
 import json
 import pathlib
 
-OUT = pathlib.Path(__file__).resolve().parent.parent / "tests" / "bad_files"
+OUT = pathlib.Path(__file__).resolve().parent.parent / "crates" / "nam" / "tests" / "bad_files"
 
 
 def wavenet():

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Generate Tubeless' parity fixtures with the official NAM trainer.
 
-Writes into tests/fixtures/ (or --out):
+Writes into crates/nam/tests/fixtures/ (or --out):
 
 * ``input.f32``          8192 samples of raw little-endian float32, deterministic.
 * ``NAME.nam``           the model file exactly as the trainer's exporter writes it
@@ -31,7 +31,7 @@ this script runs itself as a worker subprocess once per trainer version:
   neural-amp-modeler==0.12.3 --target DIR`` and pass ``--nam-0123 DIR``.
 * 0.13.0 (schema "0.7.0"): the normal installation in the running interpreter.
 
-Usage:  python tools/gen_fixtures.py [--out tests/fixtures] [--nam-0123 /work/nam-0.12.3]
+Usage:  python tools/gen_fixtures.py [--out crates/nam/tests/fixtures] [--nam-0123 /work/nam-0.12.3]
 """
 
 import argparse
@@ -1092,7 +1092,7 @@ def run_worker(python, trainer, specs, out_dir, input_path, nam0123):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--out", default=str(REPO / "tests" / "fixtures"))
+    ap.add_argument("--out", default=str(REPO / "crates" / "nam" / "tests" / "fixtures"))
     ap.add_argument(
         "--nam-0123",
         default=os.environ.get("NAM_0123_PATH", "/work/nam-0.12.3"),

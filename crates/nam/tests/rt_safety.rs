@@ -9,7 +9,7 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 use std::path::PathBuf;
 
-use tubeless::nam::{ActivationMode, BuildOptions, Engine, Kernels, NamFile};
+use tubeless_nam::{ActivationMode, BuildOptions, Engine, Kernels, NamFile};
 
 struct Guard;
 
@@ -73,10 +73,9 @@ fn the_guard_catches_allocations_and_frees() {
 }
 
 fn models() -> Vec<PathBuf> {
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let mut v = common::nam_files(&root.join("tests/fixtures"));
+    let mut v = common::nam_files(&common::fixtures_dir());
     v.extend(
-        common::nam_files(&root.join("tests/bad_files"))
+        common::nam_files(&common::bad_files_dir())
             .into_iter()
             .filter(|p| {
                 p.file_name()

@@ -2,12 +2,14 @@
 //! hostile file gives exactly the error below, never a panic, and a mutated valid file
 //! never panics the parser or the engine.
 
+mod common;
+
 use std::path::PathBuf;
 
-use tubeless::nam::{BuildOptions, Engine, Error, NamFile};
+use tubeless_nam::{BuildOptions, Engine, Error, NamFile};
 
 fn corpus() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/bad_files")
+    common::bad_files_dir()
 }
 
 /// (file stem, the exact message).
@@ -142,8 +144,7 @@ fn an_oversized_file_is_refused_before_it_is_read() {
     let path = dir.join("big.nam");
     let f = std::fs::File::create(&path).unwrap();
     // Sparse: costs no disk, but reports its length.
-    f.set_len(tubeless::nam::limits::MAX_FILE_BYTES + 1)
-        .unwrap();
+    f.set_len(tubeless_nam::limits::MAX_FILE_BYTES + 1).unwrap();
     let e = NamFile::from_path(&path).unwrap_err();
     std::fs::remove_dir_all(&dir).ok();
     assert!(matches!(e, Error::FileTooLarge { .. }), "{e:?}");

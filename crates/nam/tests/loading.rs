@@ -4,15 +4,12 @@
 mod common;
 
 use serde_json::{json, Value};
-use tubeless::nam::{
+use tubeless_nam::{
     Activation, BuildOptions, Engine, Error, ModelConfig, NamFile, Version, DEFAULT_SAMPLE_RATE,
 };
 
 fn base() -> Value {
-    let text = std::fs::read_to_string(
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/bad_files/valid_wavenet.nam"),
-    )
-    .unwrap();
+    let text = std::fs::read_to_string(common::bad_files_dir().join("valid_wavenet.nam")).unwrap();
     serde_json::from_str(&text).unwrap()
 }
 

@@ -5,7 +5,7 @@
 
 mod common;
 
-use tubeless::nam::{BuildOptions, Engine, ModelConfig, NamFile};
+use tubeless_nam::{BuildOptions, Engine, ModelConfig, NamFile};
 
 #[test]
 fn agrees_with_nam_rs_on_every_shared_model() {

@@ -2,13 +2,14 @@
 //! rate, aligned and of the same length; `--raw` equal to the engine; never overwriting;
 //! clear errors and exit codes; `info` and `bench`.
 
+#[path = "../../nam/tests/common/mod.rs"]
 mod common;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use tubeless::nam::{BuildOptions, Engine, NamFile};
-use tubeless::wav::{self, Audio, BitDepth};
+use tubeless_dsp::wav::{self, Audio, BitDepth};
+use tubeless_nam::{BuildOptions, Engine, NamFile};
 
 fn bin() -> Command {
     Command::new(env!("CARGO_BIN_EXE_tubeless"))
@@ -53,7 +54,7 @@ fn a_real_model() -> PathBuf {
     v.retain(|p| p.to_string_lossy().contains("wavenet_lite"));
     v.first()
         .cloned()
-        .unwrap_or_else(|| PathBuf::from("assets/demo_amp.nam"))
+        .unwrap_or_else(|| common::repo_root().join("assets/demo_amp.nam"))
 }
 
 /// Writes a WAV in any encoding, by hand (the project's writer only does what it outputs).
@@ -381,8 +382,7 @@ fn failures_have_clear_messages_and_exit_codes() {
         stderr(&o)
     );
 
-    let bad_model =
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/bad_files/weights_too_few.nam");
+    let bad_model = common::bad_files_dir().join("weights_too_few.nam");
     let o = run(&["info", bad_model.to_str().unwrap()], &dir);
     assert_eq!(o.status.code(), Some(1));
     assert!(

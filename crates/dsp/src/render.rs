@@ -2,11 +2,11 @@
 //! own rate and length, aligned sample for sample with it. The CLI's engine room; kept in
 //! the library so tests can hold it to the same contract.
 
-use crate::dsp::db_to_gain;
-use crate::dsp::dc_blocker::DcBlocker;
-use crate::dsp::resample::Resampler;
-use crate::nam::{ActivationMode, BuildOptions, Engine, NamFile, Result};
+use crate::db_to_gain;
+use crate::dc_blocker::DcBlocker;
+use crate::resample::Resampler;
 use crate::wav::Audio;
+use tubeless_nam::{ActivationMode, BuildOptions, Engine, NamFile, Result};
 
 /// The level the reference plugin's "Normalized" output mode brings a model to.
 pub const NORMALIZED_LOUDNESS_DB: f64 = -18.0;

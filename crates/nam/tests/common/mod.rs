@@ -3,11 +3,21 @@
 
 use std::path::PathBuf;
 
-/// `../shared/models` (or `$TUBELESS_SHARED_MODELS`), when present.
+/// The repository's top folder (every crate sits two levels below it).
+pub fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// This crate's test data (fixtures, bad files), also used by the CLI's tests.
+pub fn nam_tests_dir() -> PathBuf {
+    repo_root().join("crates/nam/tests")
+}
+
+/// `../shared/models` beside the repository (or `$TUBELESS_SHARED_MODELS`), when present.
 pub fn shared_models() -> Option<PathBuf> {
     let dir = std::env::var_os("TUBELESS_SHARED_MODELS")
         .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/models"));
+        .unwrap_or_else(|| repo_root().join("../shared/models"));
     dir.is_dir().then_some(dir)
 }
 
@@ -21,7 +31,11 @@ pub fn nam_files(dir: &std::path::Path) -> Vec<PathBuf> {
 }
 
 pub fn fixtures_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
+    nam_tests_dir().join("fixtures")
+}
+
+pub fn bad_files_dir() -> PathBuf {
+    nam_tests_dir().join("bad_files")
 }
 
 pub fn read_f32(path: &std::path::Path) -> Vec<f32> {

@@ -11,9 +11,9 @@ use std::time::Instant;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use tubeless::nam::{activation_name, ActivationMode, BuildOptions, Engine, ModelConfig, NamFile};
-use tubeless::render::{output_gain_db, render, RenderOptions};
-use tubeless::wav::{self, BitDepth};
+use tubeless_dsp::render::{output_gain_db, render, RenderOptions};
+use tubeless_dsp::wav::{self, BitDepth};
+use tubeless_nam::{activation_name, ActivationMode, BuildOptions, Engine, ModelConfig, NamFile};
 
 #[derive(Parser)]
 #[command(

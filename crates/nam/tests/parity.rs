@@ -7,7 +7,7 @@
 mod common;
 
 use serde_json::Value;
-use tubeless::nam::{ActivationMode, BuildOptions, Engine, Kernels, NamFile};
+use tubeless_nam::{ActivationMode, BuildOptions, Engine, Kernels, NamFile};
 
 struct Fixture {
     name: String,
@@ -133,7 +133,7 @@ fn a2_knob_files_are_refused_by_name() {
     for path in files {
         match NamFile::from_path(&path) {
             Ok(_) => panic!("{}: loaded", path.display()),
-            Err(tubeless::nam::Error::Unsupported {
+            Err(tubeless_nam::Error::Unsupported {
                 path: field,
                 feature,
             }) => {

@@ -10,7 +10,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use tubeless::nam::{BuildOptions, Engine, NamFile};
+use tubeless_nam::{BuildOptions, Engine, NamFile};
 
 const RATE: f64 = 48_000.0;
 const PASSES: usize = 5;
@@ -69,7 +69,7 @@ fn models() -> Vec<PathBuf> {
     }
     let shared = std::env::var_os("TUBELESS_SHARED_MODELS")
         .map(PathBuf::from)
-        .unwrap_or_else(|| root.join("../shared/models"));
+        .unwrap_or_else(|| root.join("../../../shared/models"));
     v.extend(list(&shared));
     let real = list(&shared.join("real"));
     for pick in ["real-02", "real-01", "real-07"] {
