@@ -11,8 +11,9 @@ use std::time::Instant;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use tubeless_dsp::render::{output_gain_db, render, RenderOptions};
+use tubeless_dsp::render::{level_note, render, RenderOptions};
 use tubeless_dsp::wav::{self, BitDepth};
+use tubeless_dsp::{ChainSettings, ChannelMode, OutputMode};
 use tubeless_nam::{activation_name, ActivationMode, BuildOptions, Engine, ModelConfig, NamFile};
 
 #[derive(Parser)]
@@ -58,6 +59,23 @@ impl From<Activations> for ActivationMode {
 }
 
 #[derive(Clone, Copy, ValueEnum)]
+enum Channels {
+    /// Inputs averaged into one engine; the result on every output channel.
+    Mono,
+    /// Left and right of a stereo file each through their own engine (twice the CPU).
+    DualMono,
+}
+
+impl From<Channels> for ChannelMode {
+    fn from(c: Channels) -> Self {
+        match c {
+            Channels::Mono => ChannelMode::Mono,
+            Channels::DualMono => ChannelMode::DualMono,
+        }
+    }
+}
+
+#[derive(Clone, Copy, ValueEnum)]
 enum Depth {
     #[value(name = "16")]
     B16,
@@ -70,9 +88,10 @@ enum Depth {
 #[derive(Args)]
 #[command(
     after_help = "Output: one WAV per input, same rate, same length (plus --tail), \
-    aligned sample for sample with the input. Stereo inputs are summed to mono for the model \
-    and the result is written to every channel, as the plugin does. Without -o, files go to \
-    ./tubeless-out/. Inputs are never overwritten; existing outputs only with --force."
+    aligned sample for sample with the input. Stereo inputs are averaged to mono for the \
+    model and the result is written to every channel, as the plugin does (with \
+    --channel-mode dual-mono, left and right each get their own engine). Without -o, files \
+    go to ./tubeless-out/. Inputs are never overwritten; existing outputs only with --force."
 )]
 struct RenderArgs {
     /// The .nam model to render through.
@@ -116,6 +135,9 @@ struct RenderArgs {
     /// has its loudness).
     #[arg(long)]
     no_normalize: bool,
+    /// How a stereo file reaches the model (as the plugin's channel mode).
+    #[arg(long, value_enum, default_value = "mono")]
+    channel_mode: Channels,
     /// Overwrite existing output files (inputs are never overwritten).
     #[arg(long)]
     force: bool,
@@ -319,9 +341,17 @@ fn cmd_render(a: RenderArgs) -> Result<(), String> {
     let opts = RenderOptions {
         raw: a.raw,
         activations: a.activations.into(),
-        input_db: a.input_db,
-        output_db: a.output_db,
-        normalize: !a.no_normalize,
+        chain: ChainSettings {
+            input_gain_db: a.input_db,
+            output_gain_db: a.output_db,
+            output_mode: if a.no_normalize {
+                OutputMode::Raw
+            } else {
+                OutputMode::Normalized
+            },
+            channel_mode: a.channel_mode.into(),
+            bypass: false,
+        },
         tail_seconds: a.tail,
     };
     let depth = match a.bit_depth {
@@ -329,17 +359,8 @@ fn cmd_render(a: RenderArgs) -> Result<(), String> {
         Depth::B24 => BitDepth::Int24,
         Depth::B32 => BitDepth::Float32,
     };
-    if !a.raw {
-        let g = output_gain_db(&model, &opts);
-        match (opts.normalize, model.metadata.loudness) {
-            (true, Some(l)) => eprintln!(
-                "model loudness {l:.1} dB: normalizing to -18 dB (output gain {g:+.1} dB)"
-            ),
-            (true, None) => {
-                eprintln!("model has no loudness metadata: not normalized (output gain {g:+.1} dB)")
-            }
-            _ => {}
-        }
+    if let Some(note) = level_note(&model, &opts) {
+        eprintln!("{note}");
     }
 
     let total: usize = jobs.iter().map(|j| j.2).sum();

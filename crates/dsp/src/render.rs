@@ -1,25 +1,24 @@
-//! Offline rendering (reamping): a whole recording through a model, at the recording's
-//! own rate and length, aligned sample for sample with it. The CLI's engine room; kept in
-//! the library so tests can hold it to the same contract.
+//! Offline rendering (reamping): a whole recording through the same [`Chain`] the plugin
+//! runs, at the recording's own rate and length, aligned sample for sample with it. The
+//! CLI's engine room; kept in the library so tests can hold it to the same contract.
 
-use crate::db_to_gain;
-use crate::dc_blocker::DcBlocker;
-use crate::resample::Resampler;
-use crate::wav::Audio;
 use tubeless_nam::{ActivationMode, BuildOptions, Engine, NamFile, Result};
 
-/// The level the reference plugin's "Normalized" output mode brings a model to.
-pub const NORMALIZED_LOUDNESS_DB: f64 = -18.0;
+use crate::chain::{Chain, ChainSettings, ChannelMode, OutputMode};
+use crate::model_slot::{ModelSlot, SlotSpec};
+use crate::resample::Resampler;
+use crate::wav::Audio;
+
+/// Samples per chain call: the "host block" of an offline render.
+pub const RENDER_BLOCK: usize = 4096;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct RenderOptions {
-    /// The engine alone: no input/output gain, no normalization, no DC blocker.
+    /// The engine alone: no gain, level, DC blocker or channel handling but the mono sum.
     pub raw: bool,
     pub activations: ActivationMode,
-    pub input_db: f32,
-    pub output_db: f32,
-    /// Bring the model's output to -18 dB loudness when its metadata says how loud it is.
-    pub normalize: bool,
+    /// The chain's settings (bypass is ignored).
+    pub chain: ChainSettings,
     /// Seconds of silence after the input, so the amp can ring out.
     pub tail_seconds: f64,
 }
@@ -29,29 +28,36 @@ impl Default for RenderOptions {
         RenderOptions {
             raw: false,
             activations: ActivationMode::Accurate,
-            input_db: 0.0,
-            output_db: 0.0,
-            normalize: true,
+            chain: ChainSettings::default(),
             tail_seconds: 0.0,
         }
     }
 }
 
-/// Gain applied after the model, in dB: the output trim plus normalization if asked for
-/// and possible.
-pub fn output_gain_db(file: &NamFile, opts: &RenderOptions) -> f64 {
-    if opts.raw {
-        return 0.0;
+/// Why the output level is what it is, for the CLI to tell the user.
+pub fn level_note(file: &NamFile, opts: &RenderOptions) -> Option<String> {
+    if opts.raw || opts.chain.output_mode == OutputMode::Raw {
+        return None;
     }
-    let norm = match (opts.normalize, file.metadata.loudness) {
-        (true, Some(l)) => NORMALIZED_LOUDNESS_DB - l,
-        _ => 0.0,
-    };
-    opts.output_db as f64 + norm
+    let total = |level: f64| level + opts.chain.output_gain_db as f64;
+    Some(match file.metadata.loudness {
+        Some(l) => format!(
+            "model loudness {l:.1} dB: normalizing to -18 dB (output gain {:+.1} dB)",
+            total(crate::chain::model_level_db(
+                OutputMode::Normalized,
+                Some(l)
+            ))
+        ),
+        None => format!(
+            "model has no loudness metadata: not normalized (output gain {:+.1} dB)",
+            total(0.0)
+        ),
+    })
 }
 
-/// Renders `audio` through the model. Several input channels are averaged to mono, as the
-/// plugin does, and the result goes to every output channel. `progress` is called with
+/// Renders `audio` through the model. Two channels go to the chain as the plugin's stereo
+/// input (averaged, or each through its own engine in dual mono); more are averaged to
+/// mono first. The output has as many channels as the input. `progress` is called with
 /// increments of processed input frames.
 pub fn render(
     file: &NamFile,
@@ -64,90 +70,148 @@ pub fn render(
     let tail = (opts.tail_seconds.max(0.0) * rate).round() as usize;
     let len = frames + tail;
     let n_ch = audio.channels.len().max(1);
-
-    let mut mono = vec![0.0f32; len];
-    for ch in &audio.channels {
-        for (m, x) in mono.iter_mut().zip(ch) {
-            // A non-finite sample is a damaged file, not audio: silence it here, before
-            // the resampler would smear it over its neighbours.
-            *m += if x.is_finite() { *x } else { 0.0 };
-        }
-    }
-    let mut in_gain = 1.0 / n_ch as f32;
-    if !opts.raw {
-        in_gain *= db_to_gain(opts.input_db);
-    }
-    mono.iter_mut().for_each(|x| *x *= in_gain);
-
-    let mut engine = Engine::build(
-        file,
-        BuildOptions {
-            activations: opts.activations,
-            ..BuildOptions::default()
-        },
-    )?;
-    let model_rate = file.sample_rate;
-    let mut y = if (model_rate - rate).abs() < 1e-6 {
-        for chunk in mono.chunks_mut(8192) {
-            engine.process_buffer(chunk);
-            progress(chunk.len());
-        }
-        mono
+    let clean = |x: &f32| if x.is_finite() { *x } else { 0.0 };
+    let padded = |ch: &Vec<f32>| -> Vec<f32> {
+        let mut v: Vec<f32> = ch.iter().map(clean).collect();
+        v.resize(len, 0.0);
+        v
+    };
+    let stereo = !opts.raw && n_ch == 2 && opts.chain.channel_mode == ChannelMode::DualMono;
+    // The chain's inputs: L and R when dual mono can tell them apart, else one mono sum.
+    let mut inputs: Vec<Vec<f32>> = if stereo || (!opts.raw && n_ch == 2) {
+        audio.channels.iter().map(padded).collect()
     } else {
-        run_resampled(&mut engine, &mono, rate, model_rate, progress)
+        let mut mono = vec![0.0f32; len];
+        for ch in &audio.channels {
+            for (m, x) in mono.iter_mut().zip(ch) {
+                *m += clean(x);
+            }
+        }
+        let inv = 1.0 / n_ch as f32;
+        mono.iter_mut().for_each(|x| *x *= inv);
+        vec![mono]
     };
 
-    if !opts.raw {
-        DcBlocker::new(rate).process(&mut y);
-        let g = db_to_gain(output_gain_db(file, opts) as f32);
-        y.iter_mut().for_each(|x| *x *= g);
+    let model_rate = file.sample_rate;
+    let same_rate = (model_rate - rate).abs() < 1e-6;
+    // At another rate, the chain runs at the model's, between two zero-phase conversions:
+    // no delay to compensate, and the first samples are as exact as the rest.
+    let span = (!same_rate).then(|| ModelRateSpan::new(rate, model_rate, len));
+    if let Some(span) = &span {
+        for ch in inputs.iter_mut() {
+            *ch = span.up(ch);
+        }
     }
+
+    if opts.raw {
+        let mut engine = Engine::build(
+            file,
+            BuildOptions {
+                activations: opts.activations,
+                max_block: RENDER_BLOCK,
+                ..BuildOptions::default()
+            },
+        )?;
+        run_in_blocks(&mut inputs, len, progress, |bufs| {
+            engine.process_buffer(bufs[0]);
+        });
+    } else {
+        let chain_rate = if same_rate { rate } else { model_rate };
+        let slot = ModelSlot::build(
+            file,
+            SlotSpec {
+                host_rate: chain_rate,
+                max_block: RENDER_BLOCK,
+                activations: opts.activations,
+            },
+        )?;
+        let settings = ChainSettings {
+            bypass: false,
+            ..opts.chain
+        };
+        let mut chain = Chain::new(chain_rate, RENDER_BLOCK, settings);
+        chain.place(Some(Box::new(slot)));
+        let n_in = inputs.len();
+        run_in_blocks(&mut inputs, len, progress, |bufs| {
+            chain.process(bufs, n_in);
+        });
+    }
+
+    if let Some(span) = &span {
+        for ch in inputs.iter_mut() {
+            *ch = span.down(ch);
+        }
+    }
+    let channels = if inputs.len() == n_ch {
+        inputs
+    } else {
+        vec![inputs[0].clone(); n_ch]
+    };
     Ok(Audio {
         sample_rate: audio.sample_rate,
-        channels: vec![y; n_ch],
+        channels,
     })
 }
 
-/// Converts to the model's rate, runs the model, converts back. Both conversions are
-/// zero-phase, and the model sees the conversion's pre-ringing before time 0, so the
-/// result lines up with the input exactly and its first samples are as exact as the rest.
-fn run_resampled(
-    engine: &mut Engine,
-    x: &[f32],
-    rate: f64,
-    model_rate: f64,
-    progress: &mut dyn FnMut(usize),
-) -> Vec<f32> {
-    let up = Resampler::new(rate, model_rate);
-    let down = Resampler::new(model_rate, rate);
-    let r = model_rate / rate;
-    let len = x.len();
-    // Model-rate samples needed: from where the way back starts looking, to where it
-    // stops; the way there is zero before -(its reach).
-    let back_reach = down.half_width();
-    let first = -((up.half_width() * r + back_reach).ceil() as isize) - 2;
-    let last = ((len.saturating_sub(1)) as f64 * r + back_reach).ceil() as isize + 2;
-    let count = (last - first + 1) as usize;
+/// The stretch of model-rate samples a zero-phase round trip needs: from where the way
+/// back starts looking (the model sees the conversion's pre-ringing before time 0, so the
+/// first samples are as exact as the rest) to where it stops.
+struct ModelRateSpan {
+    up: Resampler,
+    down: Resampler,
+    first: isize,
+    count: usize,
+    len: usize,
+}
 
-    let mut ym = Vec::with_capacity(count);
-    let mut block = vec![0.0f32; 4096];
-    let mut done_model = 0usize;
-    let mut reported = 0usize;
-    let mut i = first;
-    while i <= last {
-        let n = ((last - i + 1) as usize).min(block.len());
-        for (j, b) in block[..n].iter_mut().enumerate() {
-            *b = up.output_sample(x, 0, (i + j as isize) as i64);
+impl ModelRateSpan {
+    fn new(rate: f64, model_rate: f64, len: usize) -> Self {
+        let up = Resampler::new(rate, model_rate);
+        let down = Resampler::new(model_rate, rate);
+        let r = model_rate / rate;
+        let back_reach = down.half_width();
+        let first = -((up.half_width() * r + back_reach).ceil() as isize) - 2;
+        let last = ((len.saturating_sub(1)) as f64 * r + back_reach).ceil() as isize + 2;
+        ModelRateSpan {
+            up,
+            down,
+            first,
+            count: (last - first + 1) as usize,
+            len,
         }
-        engine.process_buffer(&mut block[..n]);
-        ym.extend_from_slice(&block[..n]);
-        i += n as isize;
-        done_model += n;
-        let now = (done_model as f64 / count as f64 * len as f64) as usize;
+    }
+
+    fn up(&self, x: &[f32]) -> Vec<f32> {
+        (0..self.count)
+            .map(|j| self.up.output_sample(x, 0, self.first as i64 + j as i64))
+            .collect()
+    }
+
+    fn down(&self, y: &[f32]) -> Vec<f32> {
+        (0..self.len as i64)
+            .map(|m| self.down.output_sample(y, self.first, m))
+            .collect()
+    }
+}
+
+/// Feeds equal-length channels to `f` in blocks of [`RENDER_BLOCK`], reporting progress in
+/// input frames (`frames` of them in all).
+fn run_in_blocks(
+    chans: &mut [Vec<f32>],
+    frames: usize,
+    progress: &mut dyn FnMut(usize),
+    mut f: impl FnMut(&mut [&mut [f32]]),
+) {
+    let total = chans[0].len();
+    let mut reported = 0usize;
+    let mut at = 0;
+    while at < total {
+        let n = (total - at).min(RENDER_BLOCK);
+        let mut views: Vec<&mut [f32]> = chans.iter_mut().map(|c| &mut c[at..at + n]).collect();
+        f(&mut views);
+        at += n;
+        let now = (at as f64 / total as f64 * frames as f64) as usize;
         progress(now.saturating_sub(reported));
         reported = reported.max(now);
     }
-    (0..len as i64)
-        .map(|m| down.output_sample(&ym, first, m))
-        .collect()
 }

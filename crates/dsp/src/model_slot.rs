@@ -1,0 +1,80 @@
+//! [`ModelSlot`]: one model made ready for one host configuration. Built off the audio
+//! thread (it allocates and prewarms); the [`Chain`](crate::chain::Chain) only runs it.
+
+use tubeless_nam::{ActivationMode, BuildOptions, Engine, NamFile};
+
+/// What a slot is built for: the host's side of the connection.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SlotSpec {
+    pub host_rate: f64,
+    /// The longest block the host will hand over; longer ones are split by the chain.
+    pub max_block: usize,
+    pub activations: ActivationMode,
+}
+
+/// Two engines of the same model (the second one is the right channel in dual mono), and
+/// what the chain needs to know about the model's level.
+pub struct ModelSlot {
+    engines: [Engine; 2],
+    host_rate: f64,
+    loudness_db: Option<f64>,
+}
+
+/// The channel each engine of a slot serves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Side {
+    /// The only engine in mono mode; the left channel in dual mono.
+    A = 0,
+    /// The right channel in dual mono.
+    B = 1,
+}
+
+impl ModelSlot {
+    /// Allocates and prewarms both engines: after this, the first sample out is exact.
+    pub fn build(file: &NamFile, spec: SlotSpec) -> tubeless_nam::Result<ModelSlot> {
+        let options = BuildOptions {
+            max_block: spec
+                .max_block
+                .clamp(1, tubeless_nam::limits::MAX_BLOCK_LIMIT),
+            activations: spec.activations,
+            ..BuildOptions::default()
+        };
+        Ok(ModelSlot {
+            engines: [Engine::build(file, options)?, Engine::build(file, options)?],
+            host_rate: spec.host_rate,
+            loudness_db: file.metadata.loudness,
+        })
+    }
+
+    /// Runs one side's engine in place. Real-time safe; any length.
+    pub fn process(&mut self, side: Side, buf: &mut [f32]) {
+        self.engines[side as usize].process_buffer(buf);
+    }
+
+    /// Samples of silence after which an engine is back in its freshly built state: the
+    /// chain feeds an idle engine this much silence so it can resume without a ghost of
+    /// old audio.
+    pub fn settle_samples(&self) -> usize {
+        self.engines[0].prewarm_samples()
+    }
+
+    /// Delay this slot adds, in host samples. NAM models are causal: 0 until resampling.
+    pub fn latency(&self) -> usize {
+        0
+    }
+
+    pub fn model_rate(&self) -> f64 {
+        self.engines[0].sample_rate()
+    }
+
+    /// True when the host runs at another rate than the model was trained at (the model
+    /// then sounds wrong: its dilations and recurrences count samples).
+    pub fn rate_mismatch(&self) -> bool {
+        (self.model_rate() - self.host_rate).abs() > 1e-6 * self.host_rate
+    }
+
+    /// The model's measured loudness (dBFS RMS for the trainer's standard input).
+    pub fn loudness_db(&self) -> Option<f64> {
+        self.loudness_db
+    }
+}

@@ -1,0 +1,165 @@
+//! Real-time safety of the shared chain: `process`, `offer`, `take_retired`,
+//! `set_settings` and `reset` never allocate, reallocate or free, through model swaps
+//! (to and from no model, queued offers), channel-mode and bypass crossfades, gain
+//! automation, NaN / Inf / denormal input and block lengths from 0 to beyond the maximum.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+use std::path::PathBuf;
+
+use tubeless_dsp::{Chain, ChainSettings, ChannelMode, ModelSlot, OutputMode, SlotSpec};
+use tubeless_nam::{ActivationMode, NamFile};
+
+struct Guard;
+
+thread_local! {
+    static ARMED: Cell<bool> = const { Cell::new(false) };
+    static EVENTS: Cell<usize> = const { Cell::new(0) };
+}
+
+fn note() {
+    let _ = ARMED.try_with(|armed| {
+        if armed.get() {
+            let _ = EVENTS.try_with(|e| e.set(e.get() + 1));
+        }
+    });
+}
+
+unsafe impl GlobalAlloc for Guard {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        note();
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        note();
+        unsafe { System.dealloc(ptr, layout) }
+    }
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        note();
+        unsafe { System.alloc_zeroed(layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        note();
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static GUARD: Guard = Guard;
+
+fn heap_events<R>(f: impl FnOnce() -> R) -> (R, usize) {
+    EVENTS.with(|e| e.set(0));
+    ARMED.with(|a| a.set(true));
+    let r = f();
+    ARMED.with(|a| a.set(false));
+    (r, EVENTS.with(|e| e.get()))
+}
+
+#[test]
+fn the_guard_catches_allocations_and_frees() {
+    let (v, n) = heap_events(|| vec![1u8; 64]);
+    assert!(n >= 1);
+    let ((), n) = heap_events(move || drop(v));
+    assert!(n >= 1);
+}
+
+fn slot(name: &str, max_block: usize) -> Box<ModelSlot> {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let path = if name == "demo" {
+        root.join("assets/demo_amp.nam")
+    } else {
+        root.join(format!("crates/nam/tests/fixtures/{name}.nam"))
+    };
+    let file = NamFile::from_path(path).unwrap();
+    let spec = SlotSpec {
+        host_rate: 48_000.0,
+        max_block,
+        activations: ActivationMode::Accurate,
+    };
+    Box::new(ModelSlot::build(&file, spec).unwrap())
+}
+
+#[test]
+fn every_transition_runs_without_touching_the_heap() {
+    let max_block = 256;
+    let names = ["demo", "wavenet_nano_v054", "lstm_nano_v070"];
+    let mut chain = Chain::new(48_000.0, max_block, ChainSettings::default());
+    chain.place(Some(slot("demo", max_block)));
+    let mut state = 77u64;
+    let mut rnd = move |m: usize| {
+        state = state
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (state >> 33) as usize % m
+    };
+    let mut l = vec![0.0f32; 4 * max_block];
+    let mut r = vec![0.0f32; 4 * max_block];
+    let mut waiting: Vec<Option<Box<ModelSlot>>> = Vec::new();
+    let mut retired = Vec::new();
+    let mut total_events = 0;
+    for step in 0..600 {
+        // Built off the "audio thread", as the loader does.
+        if step % 37 == 5 {
+            let pick = rnd(names.len() + 1);
+            waiting.push((pick < names.len()).then(|| slot(names[pick], max_block)));
+        }
+        let n = match rnd(6) {
+            0 => 0,
+            1 => 1,
+            2 => rnd(4 * max_block) + 1, // beyond max_block too
+            _ => rnd(max_block) + 1,
+        };
+        for (i, (a, b)) in l[..n].iter_mut().zip(&mut r[..n]).enumerate() {
+            let t = (step * 1000 + i) as f32 / 48_000.0;
+            *a = 0.4 * (t * 690.0).sin();
+            *b = 0.3 * (t * 1030.0).cos();
+        }
+        if n > 3 {
+            l[1] = f32::NAN;
+            r[2] = f32::INFINITY;
+            l[3] = 1e-41;
+        }
+        let settings = ChainSettings {
+            input_gain_db: [-20.0, 0.0, 12.0][rnd(3)],
+            output_gain_db: [-40.0, 0.0, 40.0][rnd(3)],
+            output_mode: [OutputMode::Raw, OutputMode::Normalized][rnd(2)],
+            channel_mode: [ChannelMode::Mono, ChannelMode::DualMono][rnd(2)],
+            bypass: rnd(5) == 0,
+        };
+        let offer = waiting.pop();
+        let stereo = rnd(2) == 0;
+        let (back, events) = heap_events(|| {
+            let mut back = None;
+            if let Some(s) = offer {
+                if let Err(s) = chain.offer(s) {
+                    back = Some(s);
+                }
+            }
+            chain.set_settings(settings);
+            let (a, b) = (&mut l[..n], &mut r[..n]);
+            if stereo {
+                chain.process(&mut [a, b], 2);
+            } else {
+                chain.process(&mut [a, b], 1);
+            }
+            if step % 97 == 0 {
+                chain.reset();
+            }
+            let mut out: [Option<Box<ModelSlot>>; 4] = Default::default();
+            for o in &mut out {
+                *o = chain.take_retired();
+            }
+            (back, out)
+        });
+        total_events += events;
+        assert_eq!(events, 0, "step {step}: {n} samples, {settings:?}");
+        assert!(l[..n].iter().chain(&r[..n]).all(|x| x.is_finite()));
+        // Dropped here, off the guarded section.
+        retired.extend(back.1.into_iter().flatten());
+        if let Some(s) = back.0 {
+            waiting.push(s);
+        }
+        retired.clear();
+    }
+    assert_eq!(total_events, 0);
+}
