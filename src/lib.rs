@@ -1,2 +1,287 @@
-//! Tubeless: the VST3 + CLAP plugin. Glue only: the NAM engine is `tubeless-nam`, the
-//! signal chain `tubeless-dsp`.
+//! Tubeless: a Neural Amp Modeler player as a VST3 + CLAP plugin. Glue only: the NAM
+//! engine is `tubeless-nam`, the signal chain `tubeless-dsp`; this crate connects them to
+//! the host (parameters, state, latency), the loader thread and the editor.
+
+use std::num::NonZeroU32;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use nice_plug::prelude::*;
+use tubeless_dsp::{Chain, ModelSlot};
+
+pub mod editor;
+pub mod loader;
+pub mod meters;
+pub mod params;
+pub mod state;
+pub mod status;
+
+use loader::{AudioEnd, HostConfig, Loader};
+use meters::Meters;
+use params::TubelessParams;
+
+/// A model for the standalone's `--model` to load in the first instance it creates.
+static STARTUP_MODEL: std::sync::Mutex<Option<std::path::PathBuf>> = std::sync::Mutex::new(None);
+
+/// The standalone's `--model`: loaded by the next instance created.
+pub fn set_startup_model(path: std::path::PathBuf) {
+    *STARTUP_MODEL.lock().unwrap_or_else(|p| p.into_inner()) = Some(path);
+}
+
+/// An offline render waits at most this long for a model that is still loading.
+const OFFLINE_LOAD_WAIT: Duration = Duration::from_secs(30);
+
+pub struct Tubeless {
+    params: Arc<TubelessParams>,
+    loader: Arc<Loader>,
+    audio: AudioEnd,
+    meters: Arc<Meters>,
+    /// Built in `activate` for the host's rate and block size.
+    chain: Option<Chain>,
+    /// The host configuration the chain was built for; slots for another are refused.
+    epoch: u64,
+    main_inputs: usize,
+    offline: bool,
+    /// Samples processed since activation: a restored model goes in without a crossfade
+    /// until the first one is heard.
+    heard: bool,
+    reported_latency: u32,
+    /// A retired slot the queue back to the loader had no room for yet.
+    unsent: Option<Box<ModelSlot>>,
+    /// An offer the chain could not take yet.
+    held: Option<(Option<Box<ModelSlot>>, bool)>,
+}
+
+impl Default for Tubeless {
+    fn default() -> Self {
+        let (loader, audio) = Loader::start();
+        if let Some(path) = STARTUP_MODEL
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take()
+        {
+            loader.request_load(path);
+        }
+        Tubeless {
+            params: Arc::new(TubelessParams::new(Arc::clone(&loader))),
+            loader,
+            audio,
+            meters: Arc::new(Meters::default()),
+            chain: None,
+            epoch: 0,
+            main_inputs: 2,
+            offline: false,
+            heard: false,
+            reported_latency: 0,
+            unsent: None,
+            held: None,
+        }
+    }
+}
+
+impl Drop for Tubeless {
+    fn drop(&mut self) {
+        self.loader.quit();
+    }
+}
+
+impl Tubeless {
+    /// Takes a newly published model at the start of a block. Wait-free.
+    fn take_published(&mut self) {
+        let Some(chain) = self.chain.as_mut() else {
+            return;
+        };
+        if self.held.is_none() && self.audio.incoming.update() {
+            if let Some(p) = self.audio.incoming.output_buffer_mut().take() {
+                if p.epoch == self.epoch {
+                    self.held = Some((p.slot, p.instant));
+                } else if let Some(stale) = p.slot {
+                    // Built for another sample rate or block size: never played.
+                    send_back(&mut self.audio, &mut self.unsent, stale);
+                }
+            }
+        }
+        if let Some((slot, instant)) = self.held.take() {
+            let now = instant && (!self.heard || self.offline);
+            let result = if now {
+                chain.offer_now(slot)
+            } else {
+                chain.offer(slot)
+            };
+            if let Err(slot) = result {
+                self.held = Some((slot, instant));
+            }
+        }
+    }
+
+    /// Sends slots the chain no longer plays back to the loader thread. Wait-free.
+    fn return_retired(&mut self) {
+        if let Some(s) = self.unsent.take() {
+            send_back(&mut self.audio, &mut self.unsent, s);
+        }
+        let Some(chain) = self.chain.as_mut() else {
+            return;
+        };
+        while self.unsent.is_none() {
+            match chain.take_retired() {
+                Some(s) => send_back(&mut self.audio, &mut self.unsent, s),
+                None => break,
+            }
+        }
+    }
+}
+
+/// Pushes a slot onto the queue to the loader; keeps it in `unsent` when the queue is full.
+fn send_back(audio: &mut AudioEnd, unsent: &mut Option<Box<ModelSlot>>, slot: Box<ModelSlot>) {
+    if let Err(rtrb::PushError::Full(slot)) = audio.retire.push(slot) {
+        if unsent.is_none() {
+            *unsent = Some(slot);
+        } else {
+            // Both full: the loader thread is gone or stalled. Leaking one slot is better
+            // than freeing memory on the audio thread.
+            std::mem::forget(slot);
+        }
+    }
+}
+
+impl Plugin for Tubeless {
+    const NAME: &'static str = "Tubeless";
+    const VENDOR: &'static str = "Tubeless";
+    const URL: &'static str = "https://github.com/tubeless-audio/tubeless";
+    const EMAIL: &'static str = "tubeless@example.org";
+    const VERSION: &'static str = env!("CARGO_PKG_VERSION");
+
+    const AUDIO_IO_LAYOUTS: &'static [AudioIOLayout] = &[
+        AudioIOLayout {
+            main_input_channels: NonZeroU32::new(2),
+            main_output_channels: NonZeroU32::new(2),
+            ..AudioIOLayout::const_default()
+        },
+        AudioIOLayout {
+            main_input_channels: NonZeroU32::new(1),
+            main_output_channels: NonZeroU32::new(2),
+            ..AudioIOLayout::const_default()
+        },
+        AudioIOLayout {
+            main_input_channels: NonZeroU32::new(1),
+            main_output_channels: NonZeroU32::new(1),
+            ..AudioIOLayout::const_default()
+        },
+    ];
+
+    type Editor = editor::TubelessEditor;
+    type SysExMessage = ();
+    type BackgroundTask = ();
+
+    fn params(&self) -> Arc<dyn Params> {
+        self.params.clone()
+    }
+
+    fn editor(&mut self, _executor: AsyncExecutor<Self>) -> Option<Self::Editor> {
+        Some(editor::TubelessEditor::new(
+            Arc::clone(&self.params),
+            Arc::clone(&self.loader),
+            Arc::clone(&self.meters),
+        ))
+    }
+
+    fn filter_state(state: &mut PluginState) {
+        state::migrate_plugin_state(state);
+    }
+
+    fn activate(
+        &mut self,
+        layout: &AudioIOLayout,
+        config: &BufferConfig,
+        context: &mut impl ActivateContext<Self>,
+    ) -> bool {
+        let host = HostConfig {
+            sample_rate: config.sample_rate as f64,
+            max_block: config.max_buffer_size.max(1) as usize,
+        };
+        self.main_inputs = layout
+            .main_input_channels
+            .map_or(1, |n| n.get() as usize)
+            .clamp(1, 2);
+        self.offline = config.process_mode == ProcessMode::Offline;
+        let (epoch, slot) = self.loader.activate(host);
+        let mut chain = Chain::new(
+            host.sample_rate,
+            host.max_block,
+            self.params.chain_settings(),
+        );
+        // Nothing has been heard yet: the model is simply there, no fade in.
+        drop(chain.place(slot));
+        self.reported_latency = chain.latency() as u32;
+        context.set_latency_samples(self.reported_latency);
+        // Dropped here, on the host's thread, with whatever the old chain held.
+        self.chain = Some(chain);
+        self.epoch = epoch;
+        self.heard = false;
+        self.held = None;
+        true
+    }
+
+    fn reset(&mut self) {
+        if let Some(chain) = self.chain.as_mut() {
+            chain.reset();
+        }
+    }
+
+    fn process(
+        &mut self,
+        buffer: &mut Buffer,
+        _aux: &mut AuxiliaryBuffers,
+        context: &mut impl ProcessContext<Self>,
+    ) -> ProcessStatus {
+        if self.offline && self.loader.is_pending() {
+            // Offline, time is free and playing dry would ruin the render: wait.
+            let t = Instant::now();
+            while self.loader.is_pending() && t.elapsed() < OFFLINE_LOAD_WAIT {
+                std::thread::sleep(Duration::from_millis(1));
+            }
+        }
+        self.take_published();
+        let settings = self.params.chain_settings();
+        let inputs = self.main_inputs;
+        let Some(chain) = self.chain.as_mut() else {
+            return ProcessStatus::Normal;
+        };
+        chain.set_settings(settings);
+        let meter = chain.process(buffer.as_slice(), inputs);
+        self.meters.record(meter);
+        if buffer.samples() > 0 {
+            self.heard = true;
+        }
+        let latency = chain.latency() as u32;
+        if latency != self.reported_latency {
+            self.reported_latency = latency;
+            context.set_latency_samples(latency);
+        }
+        self.return_retired();
+        ProcessStatus::Normal
+    }
+}
+
+impl ClapPlugin for Tubeless {
+    const CLAP_ID: &'static str = "audio.tubeless.nam-player";
+    const CLAP_DESCRIPTION: Option<&'static str> =
+        Some("Neural Amp Modeler player: amp and pedal captures, lock-free model swaps");
+    const CLAP_MANUAL_URL: Option<&'static str> = None;
+    const CLAP_SUPPORT_URL: Option<&'static str> = None;
+    const CLAP_FEATURES: &'static [ClapFeature] = &[
+        ClapFeature::AudioEffect,
+        ClapFeature::Distortion,
+        ClapFeature::Stereo,
+        ClapFeature::Mono,
+    ];
+}
+
+impl Vst3Plugin for Tubeless {
+    const VST3_CLASS_ID: [u8; 16] = *b"TubelessNAMAmp01";
+    const VST3_SUBCATEGORIES: &'static [Vst3SubCategory] =
+        &[Vst3SubCategory::Fx, Vst3SubCategory::Distortion];
+}
+
+nice_export_clap!(Tubeless);
+nice_export_vst3!(Tubeless);

@@ -339,6 +339,35 @@ impl Chain {
         Ok(())
     }
 
+    /// Replaces what plays at once, without a crossfade: for a session restored before
+    /// anything was heard, or an offline render, where a fade would be heard as a dry
+    /// start. Ends any swap. Real-time safe; `Err` hands the slot back when the retired
+    /// list has no room for what it replaces.
+    pub fn offer_now(
+        &mut self,
+        slot: Option<Box<ModelSlot>>,
+    ) -> Result<(), Option<Box<ModelSlot>>> {
+        let displaced = self.lanes.iter().filter(|l| l.slot.is_some()).count()
+            + usize::from(matches!(self.pending, Some(Some(_))));
+        if self.retired.iter().filter(|r| r.is_none()).count() < displaced {
+            return Err(slot);
+        }
+        if let Some(Some(old)) = self.pending.take() {
+            let _ = self.retire(old).map_err(std::mem::forget);
+        }
+        let mode = self.settings.output_mode;
+        for k in 0..2 {
+            if let Some(old) = self.lanes[k].install(None, mode) {
+                // Room was checked above.
+                let _ = self.retire(old).map_err(std::mem::forget);
+            }
+        }
+        self.swapping = false;
+        self.lanes[self.cur].install(slot, mode);
+        self.sync_dry_delay();
+        Ok(())
+    }
+
     /// A slot that no longer plays, to be dropped off the audio thread. Real-time safe.
     pub fn take_retired(&mut self) -> Option<Box<ModelSlot>> {
         self.retired.iter_mut().find_map(Option::take)
@@ -488,10 +517,18 @@ impl Chain {
     }
 
     /// Copies the host's input into `left`, `right` and `mono` (non-finite samples, a
-    /// damaged stream, become silence before they reach anything with memory), keeps the
+    /// damaged stream, and denormals become silence before they reach anything with
+    /// memory), keeps the
     /// dry signal for bypass, and applies the input gain.
     fn read_input(&mut self, channels: &[&mut [f32]], stereo_in: bool, at: usize, n: usize) {
-        let clean = |x: f32| if x.is_finite() { x } else { 0.0 };
+        // Below -600 dBFS is silence too: denormals would only slow every multiply.
+        let clean = |x: f32| {
+            if x.is_finite() && x.abs() >= 1e-30 {
+                x
+            } else {
+                0.0
+            }
+        };
         for (d, s) in self.left[..n].iter_mut().zip(&channels[0][at..at + n]) {
             *d = clean(*s);
         }
