@@ -167,6 +167,7 @@ impl NiceEguiApp for App {
         nice_plug_egui::resizable_window::ResizableWindow::new("tubeless-editor")
             .min_size(vec2(MIN_SIZE.0, MIN_SIZE.1))
             .show(ui, |ui| {
+                ui.add_space(4.0);
                 self.header(ui, &setter);
                 ui.add_space(6.0);
                 let status = self.loader.status();
@@ -215,25 +216,28 @@ impl App {
                     setter.end_set_parameter(&self.params.bypass);
                 }
                 ui.add_space(12.0);
-                let mode = self.params.channel_mode.value();
-                let selected = usize::from(mode == ChannelModeParam::DualMono);
-                if let Some(i) = widgets::segmented(
-                    ui,
-                    &["Mono", "Dual mono"],
-                    selected,
-                    &[true, true],
-                    &["", ""],
-                ) {
-                    let m = [ChannelModeParam::Mono, ChannelModeParam::DualMono][i];
-                    setter.begin_set_parameter(&self.params.channel_mode);
-                    setter.set_parameter(&self.params.channel_mode, m);
-                    setter.end_set_parameter(&self.params.channel_mode);
-                }
-                ui.label(RichText::new("Channels").color(theme::DIM))
-                    .on_hover_text(
-                        "Mono: inputs averaged through one model. Dual mono: left and right \
-                         each through their own copy of the model (twice the CPU).",
-                    );
+                // Laid out left to right inside the right-aligned header.
+                ui.with_layout(egui::Layout::left_to_right(egui::Align::Center), |ui| {
+                    ui.label(RichText::new("Channels").color(theme::DIM))
+                        .on_hover_text(
+                            "Mono: inputs averaged through one model. Dual mono: left and \
+                             right each through their own copy of the model (twice the CPU).",
+                        );
+                    let mode = self.params.channel_mode.value();
+                    let selected = usize::from(mode == ChannelModeParam::DualMono);
+                    if let Some(i) = widgets::segmented(
+                        ui,
+                        &["Mono", "Dual mono"],
+                        selected,
+                        &[true, true],
+                        &["", ""],
+                    ) {
+                        let m = [ChannelModeParam::Mono, ChannelModeParam::DualMono][i];
+                        setter.begin_set_parameter(&self.params.channel_mode);
+                        setter.set_parameter(&self.params.channel_mode, m);
+                        setter.end_set_parameter(&self.params.channel_mode);
+                    }
+                });
             });
         });
     }

@@ -104,7 +104,7 @@ fn browser_row(ui: &mut Ui, status: &Status, loader: &Arc<Loader>, dialog: &Arc<
                 }
             }
         };
-        step(ui, "◀", -1, "Previous model in this folder");
+        step(ui, "<", -1, "Previous model in this folder");
         let shown = current
             .as_ref()
             .and_then(|p| p.file_name())
@@ -125,7 +125,7 @@ fn browser_row(ui: &mut Ui, status: &Status, loader: &Arc<Loader>, dialog: &Arc<
                     }
                 }
             });
-        step(ui, "▶", 1, "Next model in this folder");
+        step(ui, ">", 1, "Next model in this folder");
         ui.add_space(8.0);
         if ui
             .button(RichText::new("Load model…").color(theme::ACCENT))

@@ -1,0 +1,161 @@
+//! The bundled `.clap` in a test host, as a DAW runs it: activate at 48 kHz, restore a
+//! session that names a model, play audio in every block pattern and get exactly what the
+//! CLI renders, report latency, save and restore into a second instance, and survive a
+//! missing or moved model without losing it from the session.
+
+mod common;
+
+use common::*;
+use serde_json::json;
+use tubeless_dsp::render::{render, RenderOptions};
+use tubeless_dsp::wav::Audio;
+use tubeless_nam::NamFile;
+
+const RATE: f64 = 48_000.0;
+const MAX_BLOCK: u32 = 1024;
+
+fn fresh(clap: &std::path::Path) -> (Instance, serde_json::Value) {
+    let mut p = Instance::load(clap);
+    p.activate(RATE, MAX_BLOCK);
+    let state = state_json(&p.save_state());
+    (p, state)
+}
+
+fn with_model(clap: &std::path::Path, model: serde_json::Value) -> Instance {
+    let (mut p, state) = fresh(clap);
+    assert!(p.load_state(&state_bytes(&with_model_field(&state, &model))));
+    p
+}
+
+fn cli_render(model: &std::path::Path, input: &[Vec<f32>]) -> Vec<Vec<f32>> {
+    let file = NamFile::from_path(model).unwrap();
+    let audio = Audio {
+        sample_rate: RATE as u32,
+        channels: input.to_vec(),
+    };
+    render(&file, &audio, &RenderOptions::default(), &mut |_| {})
+        .unwrap()
+        .channels
+}
+
+#[test]
+fn plays_what_the_cli_renders_in_every_block_pattern_and_round_trips_its_state() {
+    let Some(clap) = bundle("Tubeless.clap") else {
+        return;
+    };
+    let model = demo_model();
+    let n = 30_000;
+    let input = vec![guitar(n, RATE, 0), guitar(n, RATE, 1)];
+    let want = cli_render(&model, &input);
+    let mono: Vec<f32> = input[0]
+        .iter()
+        .zip(&input[1])
+        .map(|(a, b)| (a + b) * 0.5)
+        .collect();
+    assert!(
+        max_abs_diff(&want[0], &mono) > 0.05,
+        "the model must change the sound"
+    );
+
+    let mut first = None;
+    for (name, blocks) in block_patterns(n, MAX_BLOCK as usize, 3) {
+        let mut p = with_model(&clap, json!({ "path": model.display().to_string() }));
+        assert_eq!(p.latency(), 0, "latency at the model's rate");
+        let got = p.render(&input, &blocks);
+        for ch in 0..2 {
+            let d = max_abs_diff(&got[ch], &want[ch]);
+            assert!(
+                d <= 1e-6,
+                "blocks {name}, channel {ch}: differs from the CLI by {d}"
+            );
+        }
+        if first.is_none() {
+            first = Some((p.save_state(), got));
+        }
+    }
+
+    // The saved session names the model and carries it; a second instance restored from it
+    // plays the same samples.
+    let (saved, got) = first.unwrap();
+    let field = model_field(&state_json(&saved));
+    assert_eq!(field["path"], json!(model.display().to_string()));
+    assert_eq!(field["embedded"]["codec"], json!("nam-f32le-base64"));
+    let (mut second, _) = fresh(&clap);
+    assert!(second.load_state(&saved));
+    let again = second.render(&input, &block_patterns(n, MAX_BLOCK as usize, 9)[2].1);
+    assert_eq!(again, got, "restored instance plays differently");
+    assert_eq!(model_field(&state_json(&second.save_state())), field);
+}
+
+#[test]
+fn a_missing_model_leaves_audio_passing_and_the_session_unchanged() {
+    let Some(clap) = bundle("Tubeless.clap") else {
+        return;
+    };
+    let n = 4096;
+    let input = vec![guitar(n, RATE, 0), guitar(n, RATE, 2)];
+    let missing = json!({ "v": 1, "path": "/nonexistent/amp.nam", "embed": true });
+    let mut p = with_model(&clap, missing.clone());
+    let got = p.render(&input, &vec![256; n / 256]);
+    let mono: Vec<f32> = input[0]
+        .iter()
+        .zip(&input[1])
+        .map(|(a, b)| (a + b) * 0.5)
+        .collect();
+    assert_eq!(got[0], mono, "no model: the input passes through");
+    assert_eq!(model_field(&state_json(&p.save_state())), missing);
+
+    // A field that is not even an object is kept too.
+    let odd = json!({ "path": 42, "future_key": [1, 2, 3] });
+    let mut p = with_model(&clap, odd.clone());
+    p.render(&input, &vec![256; n / 256]);
+    assert_eq!(model_field(&state_json(&p.save_state())), odd);
+}
+
+#[test]
+fn a_moved_model_plays_from_the_copy_saved_in_the_session() {
+    let Some(clap) = bundle("Tubeless.clap") else {
+        return;
+    };
+    let dir = std::env::temp_dir().join(format!("tubeless-moved-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let moved = dir.join("amp.nam");
+    std::fs::copy(demo_model(), &moved).unwrap();
+    let n = 8192;
+    let input = vec![guitar(n, RATE, 0), guitar(n, RATE, 0)];
+
+    let mut p = with_model(&clap, json!({ "path": moved.display().to_string() }));
+    let before = p.render(&input, &vec![512; n / 512]);
+    let saved = p.save_state();
+    std::fs::remove_file(&moved).unwrap();
+
+    let (mut q, _) = fresh(&clap);
+    assert!(q.load_state(&saved));
+    let after = q.render(&input, &vec![512; n / 512]);
+    assert_eq!(after, before, "the embedded copy is the same model");
+    // Saved again as it came: the path still names where the user keeps it.
+    assert_eq!(
+        model_field(&state_json(&q.save_state())),
+        model_field(&state_json(&saved))
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_script_can_load_a_model_with_just_a_path() {
+    let Some(clap) = bundle("Tubeless.clap") else {
+        return;
+    };
+    // The smallest state a script can write: parameters omitted, one field.
+    let (mut p, _) = fresh(&clap);
+    let minimal = json!({
+        "params": {},
+        "fields": { "model": json!({"path": demo_model().display().to_string()}).to_string() }
+    });
+    assert!(p.load_state(&state_bytes(&minimal)));
+    let n = 4096;
+    let input = vec![guitar(n, RATE, 0), guitar(n, RATE, 0)];
+    let got = p.render(&input, &vec![512; n / 512]);
+    let want = cli_render(&demo_model(), &input);
+    assert!(max_abs_diff(&got[0], &want[0]) <= 1e-6);
+}
