@@ -223,9 +223,15 @@ impl Plugin for Tubeless {
     }
 
     fn reset(&mut self) {
+        // Right after `activate` the chain is as fresh as a reset would make it: skip the
+        // prewarm a reset costs.
+        if !self.heard {
+            return;
+        }
         if let Some(chain) = self.chain.as_mut() {
             chain.reset();
         }
+        self.heard = false;
     }
 
     fn process(
@@ -248,6 +254,10 @@ impl Plugin for Tubeless {
             return ProcessStatus::Normal;
         };
         chain.set_settings(settings);
+        if !self.heard {
+            // Settings made before playback starts apply from the first sample.
+            chain.snap_glides();
+        }
         let meter = chain.process(buffer.as_slice(), inputs);
         self.meters.record(meter);
         if buffer.samples() > 0 {

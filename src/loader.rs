@@ -144,7 +144,11 @@ impl Loader {
 
     /// A copy of what the editor shows.
     pub fn status(&self) -> Status {
-        self.status.lock().clone()
+        let mut s = self.status.lock().clone();
+        if s.model.is_none() {
+            s.embed = self.embed.load(Ordering::Acquire);
+        }
+        s
     }
 
     /// True while a requested model change has not reached the triple buffer yet.

@@ -53,7 +53,7 @@ pub struct TubelessParams {
 }
 
 /// Default editor size, in logical pixels.
-pub const EDITOR_SIZE: (u32, u32) = (760, 500);
+pub const EDITOR_SIZE: (u32, u32) = (780, 480);
 
 fn db(name: &str, min: f32, max: f32) -> FloatParam {
     // No smoothing here: the chain glides every change itself, in the CLI as well.

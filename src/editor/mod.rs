@@ -167,13 +167,18 @@ impl NiceEguiApp for App {
         nice_plug_egui::resizable_window::ResizableWindow::new("tubeless-editor")
             .min_size(vec2(MIN_SIZE.0, MIN_SIZE.1))
             .show(ui, |ui| {
-                ui.add_space(4.0);
-                self.header(ui, &setter);
-                ui.add_space(6.0);
-                let status = self.loader.status();
-                model_panel::show(ui, &status, &self.loader, &self.dialog_open);
-                ui.add_space(8.0);
-                self.controls(ui, &setter, &status);
+                egui::Frame::new()
+                    .inner_margin(egui::Margin::symmetric(12, 8))
+                    .show(ui, |ui| {
+                        ui.set_min_size(ui.available_size());
+                        self.header(ui, &setter);
+                        ui.add_space(6.0);
+                        let status = self.loader.status();
+                        model_panel::show(ui, &status, &self.loader, &self.dialog_open);
+                        ui.add_space(8.0);
+                        self.controls(ui, &setter, &status);
+                        footer(ui, &status);
+                    });
             });
     }
 
@@ -216,13 +221,7 @@ impl App {
                     setter.end_set_parameter(&self.params.bypass);
                 }
                 ui.add_space(12.0);
-                // Laid out left to right inside the right-aligned header.
-                ui.with_layout(egui::Layout::left_to_right(egui::Align::Center), |ui| {
-                    ui.label(RichText::new("Channels").color(theme::DIM))
-                        .on_hover_text(
-                            "Mono: inputs averaged through one model. Dual mono: left and \
-                             right each through their own copy of the model (twice the CPU).",
-                        );
+                {
                     let mode = self.params.channel_mode.value();
                     let selected = usize::from(mode == ChannelModeParam::DualMono);
                     if let Some(i) = widgets::segmented(
@@ -237,7 +236,12 @@ impl App {
                         setter.set_parameter(&self.params.channel_mode, m);
                         setter.end_set_parameter(&self.params.channel_mode);
                     }
-                });
+                    ui.label(RichText::new("Channels").color(theme::DIM))
+                        .on_hover_text(
+                            "Mono: inputs averaged through one model. Dual mono: left and \
+                             right each through their own copy of the model (twice the CPU).",
+                        );
+                }
             });
         });
     }
@@ -265,11 +269,11 @@ impl App {
         theme::card().show(ui, |ui| {
             ui.set_width(ui.available_width());
             ui.horizontal(|ui| {
-                let meter_h = 130.0;
+                let meter_h = 150.0;
                 if widgets::meter(ui, "IN", self.levels[0], peaks.input_clipped, meter_h) {
                     self.meters.clear_clips();
                 }
-                widgets::knob(ui, "Input", &self.params.input_gain_db, setter, 96.0);
+                widgets::knob(ui, "Input", &self.params.input_gain_db, setter, 110.0);
                 ui.add_space(16.0);
                 ui.vertical(|ui| {
                     ui.add_space(20.0);
@@ -301,15 +305,16 @@ impl App {
                         (OutputModeParam::Normalized, None) if status.model.is_some() => {
                             "No loudness in the file: raw".to_owned()
                         }
+                        _ if status.model.is_none() => "No model: audio passes through".to_owned(),
                         _ => "As the model was trained".to_owned(),
                     };
                     ui.label(RichText::new(note).small().color(theme::DIM));
                 });
-                ui.with_layout(egui::Layout::right_to_left(egui::Align::TOP), |ui| {
+                ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
                     if widgets::meter(ui, "OUT", self.levels[1], peaks.output_clipped, meter_h) {
                         self.meters.clear_clips();
                     }
-                    widgets::knob(ui, "Output", &self.params.output_gain_db, setter, 96.0);
+                    widgets::knob(ui, "Output", &self.params.output_gain_db, setter, 110.0);
                 });
             });
         });
@@ -331,6 +336,23 @@ impl App {
             self.loader.request_load(p);
         }
     }
+}
+
+/// The host side at a glance: rate, block size, latency.
+fn footer(ui: &mut egui::Ui, status: &crate::status::Status) {
+    ui.with_layout(egui::Layout::bottom_up(egui::Align::Min), |ui| {
+        ui.add_space(6.0);
+        let text = match status.host {
+            Some(h) => format!(
+                "Host {} kHz, blocks up to {} samples  ·  latency 0 samples (NAM models are \
+                 causal)",
+                model_panel::trim_num(h.sample_rate / 1000.0),
+                h.max_block
+            ),
+            None => "Not active in a host yet".to_owned(),
+        };
+        ui.label(RichText::new(text).small().color(theme::DIM));
+    });
 }
 
 /// Opens the file dialog on its own thread (it blocks until the user picks), so the

@@ -212,7 +212,7 @@ fn pretty(s: &str) -> String {
     }
 }
 
-fn trim_num(x: f64) -> String {
+pub(super) fn trim_num(x: f64) -> String {
     let s = format!("{x:.3}");
     s.trim_end_matches('0').trim_end_matches('.').to_owned()
 }

@@ -216,9 +216,16 @@ pub fn segmented(
     why: &[&str],
 ) -> Option<usize> {
     let mut clicked = None;
+    // Inside a right-to-left layout the first option must be added last.
+    let order: Vec<usize> = if ui.layout().prefer_right_to_left() {
+        (0..options.len()).rev().collect()
+    } else {
+        (0..options.len()).collect()
+    };
     ui.horizontal(|ui| {
         ui.spacing_mut().item_spacing.x = 2.0;
-        for (i, name) in options.iter().enumerate() {
+        for i in order {
+            let name = &options[i];
             let on = i == selected;
             let text =
                 egui::RichText::new(*name).color(if on { Color32::BLACK } else { theme::TEXT });

@@ -413,31 +413,45 @@ impl Chain {
         self.settings = s;
     }
 
-    pub fn settings(&self) -> ChainSettings {
-        self.settings
-    }
-
-    /// Clears filter and delay state and lands every glide and crossfade on its target.
-    /// Engines keep their history: they are causal, and a reset would cost a prewarm here.
+    /// Lands every glide on its target at once: for settings that change while nothing
+    /// plays (before the first block after a reset), where a glide would only be heard.
     /// Real-time safe.
-    pub fn reset(&mut self) {
+    pub fn snap_glides(&mut self) {
         self.in_gain.snap();
         self.out_gain.snap();
         self.dual.snap();
         self.bypass.snap();
         for lane in &mut self.lanes {
             lane.level.snap();
-            for d in &mut lane.dc {
-                d.reset(self.rate);
-            }
         }
-        for d in &mut self.dry {
-            d.clear();
-        }
+    }
+
+    pub fn settings(&self) -> ChainSettings {
+        self.settings
+    }
+
+    /// Back to the state of a chain that has not played: filters and delays cleared, every
+    /// glide and crossfade on its target, engines as freshly built, so that the same input
+    /// gives the same output again (an offline render, a host that resets before a bounce).
+    /// Real-time safe, but it costs a prewarm of the model's compute.
+    pub fn reset(&mut self) {
+        self.snap_glides();
         while self.swapping {
             if !self.finish_swap() {
                 break;
             }
+        }
+        for lane in &mut self.lanes {
+            lane.owed = [0, 0];
+            for d in &mut lane.dc {
+                d.reset(self.rate);
+            }
+        }
+        if let Some(slot) = self.lanes[self.cur].slot.as_deref_mut() {
+            slot.reset();
+        }
+        for d in &mut self.dry {
+            d.clear();
         }
     }
 

@@ -51,6 +51,14 @@ impl ModelSlot {
         self.engines[side as usize].process_buffer(buf);
     }
 
+    /// Both engines back to their freshly built state. Allocation-free, but it costs a
+    /// prewarm of compute (the receptive field, or 0.5 s for an LSTM).
+    pub fn reset(&mut self) {
+        for e in &mut self.engines {
+            e.reset();
+        }
+    }
+
     /// Samples of silence after which an engine is back in its freshly built state: the
     /// chain feeds an idle engine this much silence so it can resume without a ghost of
     /// old audio.
