@@ -482,6 +482,10 @@ impl Chain {
         meter: &mut Meter,
     ) {
         let stereo_in = inputs >= 2;
+        if self.is_steady_mono(stereo_in) {
+            self.steady_mono_block(channels, stereo_in, at, n, meter);
+            return;
+        }
         self.read_input(channels, stereo_in, at, n);
         let dual_now = stereo_in && (self.dual.position() > 0.0 || self.dual.target() > 0.0);
         let fed = if dual_now {
@@ -530,19 +534,77 @@ impl Chain {
         }
     }
 
+    /// Nothing moves: no glide, no crossfade, mono, not bypassed, no latency to match.
+    /// Most blocks of a session are like this.
+    fn is_steady_mono(&self, stereo_in: bool) -> bool {
+        let lane = &self.lanes[self.cur];
+        !self.swapping
+            && self.pending.is_none()
+            && self.in_gain.is_settled()
+            && self.out_gain.is_settled()
+            && lane.level.is_settled()
+            && (!stereo_in || (self.dual.is_settled() && self.dual.position() == 0.0))
+            && self.bypass.is_settled()
+            && self.bypass.position() == 0.0
+            && self.dry[0].delay() == 0
+    }
+
+    /// The general path in one pass in and one pass out, with the same arithmetic in the
+    /// same order (so a split of the stream between the two paths changes no sample).
+    fn steady_mono_block(
+        &mut self,
+        channels: &mut [&mut [f32]],
+        stereo_in: bool,
+        at: usize,
+        n: usize,
+        meter: &mut Meter,
+    ) {
+        let g = self.in_gain.target();
+        let lane = &mut self.lanes[self.cur];
+        let buf = &mut lane.out[0][..n];
+        let mut fed = 0.0f32;
+        if stereo_in {
+            let (l, r) = (&channels[0][at..at + n], &channels[1][at..at + n]);
+            for ((b, l), r) in buf.iter_mut().zip(l).zip(r) {
+                let m = (clean(*l) + clean(*r)) * 0.5 * g;
+                fed = fed.max(m.abs());
+                *b = m;
+            }
+        } else {
+            for (b, x) in buf.iter_mut().zip(&channels[0][at..at + n]) {
+                let m = clean(*x) * g;
+                fed = fed.max(m.abs());
+                *b = m;
+            }
+        }
+        meter.input_peak = meter.input_peak.max(fed);
+        if let Some(slot) = lane.slot.as_deref_mut() {
+            slot.process(Side::A, buf);
+            let [dc_a, dc_b] = &mut lane.dc;
+            dc_a.process(buf);
+            dc_b.clone_from(dc_a);
+        }
+        lane.owed[Side::A as usize] = 0;
+        let (level, out) = (lane.level.target(), self.out_gain.target());
+        let mut peak_out = 0.0f32;
+        let (first, rest) = channels.split_first_mut().expect("at least one channel");
+        for (y, b) in first[at..at + n].iter_mut().zip(lane.out[0][..n].iter()) {
+            let v = b * level * out;
+            peak_out = peak_out.max(v.abs());
+            *y = v;
+        }
+        for ch in rest {
+            ch[at..at + n].copy_from_slice(&first[at..at + n]);
+        }
+        meter.output_peak = meter.output_peak.max(peak_out);
+        lane.settle(Side::B, n);
+    }
+
     /// Copies the host's input into `left`, `right` and `mono` (non-finite samples, a
     /// damaged stream, and denormals become silence before they reach anything with
     /// memory), keeps the
     /// dry signal for bypass, and applies the input gain.
     fn read_input(&mut self, channels: &[&mut [f32]], stereo_in: bool, at: usize, n: usize) {
-        // Below -600 dBFS is silence too: denormals would only slow every multiply.
-        let clean = |x: f32| {
-            if x.is_finite() && x.abs() >= 1e-30 {
-                x
-            } else {
-                0.0
-            }
-        };
         for (d, s) in self.left[..n].iter_mut().zip(&channels[0][at..at + n]) {
             *d = clean(*s);
         }
@@ -709,6 +771,17 @@ impl Chain {
         for line in &mut self.dry {
             line.set_delay(d);
         }
+    }
+}
+
+/// Non-finite samples (a damaged stream) and denormals (below -600 dBFS, which would only
+/// slow every multiply) become silence before they reach anything with memory.
+#[inline]
+fn clean(x: f32) -> f32 {
+    if x.is_finite() && x.abs() >= 1e-30 {
+        x
+    } else {
+        0.0
     }
 }
 

@@ -1,0 +1,145 @@
+//! `cargo bench -p tubeless --bench plugin`: what the plugin's whole `process()` (nice-plug's
+//! CLAP wrapper, parameter handling, the chain: gains, DC blocker, meters, stereo in and
+//! out) costs next to the engine alone on the same model, at host blocks of 64 and 512.
+//! Both run in one process, interleaved round by round on the same input; the figure is
+//! the median of the per-round ratios (machines here are shared and noisy).
+
+#[path = "../tests/common/mod.rs"]
+mod common;
+
+use std::time::Instant;
+
+use clack_host::prelude::PluginEntry;
+use serde_json::json;
+use tubeless_nam::{BuildOptions, Engine, NamFile};
+
+const RATE: f64 = 48_000.0;
+const ROUNDS: usize = 15;
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    v[v.len() / 2]
+}
+
+fn main() {
+    let models = [
+        (
+            "WaveNet standard",
+            common::fixture("wavenet_standard_v054.nam"),
+        ),
+        ("WaveNet feather (demo amp)", common::demo_model()),
+        ("LSTM 1x16", common::fixture("lstm_feather_v070.nam")),
+    ];
+    let seconds = std::env::var("TUBELESS_BENCH_SECONDS")
+        .ok()
+        .and_then(|s| s.parse::<f64>().ok())
+        .unwrap_or(1.0);
+    let n = (seconds * RATE) as usize;
+    let input = common::guitar(n, RATE, 0);
+    println!(
+        "{:<28} {:>6} {:>12} {:>12} {:>9}",
+        "model", "block", "engine ns/s", "plugin ns/s", "overhead"
+    );
+    // The plugin with no model: what the wrapper and the chain cost on their own.
+    for block in [64usize, 512] {
+        let entry = unsafe {
+            PluginEntry::load_from_raw(&tubeless::clap_entry, c"/in-process/Tubeless.clap")
+        }
+        .unwrap();
+        let mut plugin = common::Instance::from_entry(entry);
+        plugin.activate(RATE, block as u32);
+        let (mut l, mut r) = (input.clone(), input.clone());
+        let (mut ol, mut or) = (vec![0.0f32; n], vec![0.0f32; n]);
+        let mut times = Vec::new();
+        for _ in 0..ROUNDS {
+            let t = Instant::now();
+            let mut at = 0;
+            while at < n {
+                let k = block.min(n - at);
+                plugin.process(
+                    &mut [&mut l[at..at + k], &mut r[at..at + k]],
+                    &mut [&mut ol[at..at + k], &mut or[at..at + k]],
+                );
+                at += k;
+            }
+            times.push(t.elapsed().as_secs_f64() * 1e9 / n as f64);
+        }
+        println!(
+            "{:<28} {:>6} {:>12} {:>12.1}",
+            "(no model: wrapper + chain)",
+            block,
+            "-",
+            median(times)
+        );
+    }
+    for (name, path) in &models {
+        let file = NamFile::from_path(path).unwrap();
+        for block in [64usize, 512] {
+            let mut engine = Engine::build(
+                &file,
+                BuildOptions {
+                    max_block: block,
+                    ..BuildOptions::default()
+                },
+            )
+            .unwrap();
+            let entry = unsafe {
+                PluginEntry::load_from_raw(&tubeless::clap_entry, c"/in-process/Tubeless.clap")
+            }
+            .unwrap();
+            let mut plugin = common::Instance::from_entry(entry);
+            plugin.activate(RATE, block as u32);
+            let base = common::state_json(&plugin.save_state());
+            let state =
+                common::with_model_field(&base, &json!({ "path": path.display().to_string() }));
+            assert!(plugin.load_state(&common::state_bytes(&state)));
+
+            let mut buf = input.clone();
+            let (mut l, mut r) = (input.clone(), input.clone());
+            let (mut ol, mut or) = (vec![0.0f32; n], vec![0.0f32; n]);
+            let mut run_engine = || {
+                buf.copy_from_slice(&input);
+                let t = Instant::now();
+                for c in buf.chunks_mut(block) {
+                    engine.process_buffer(c);
+                }
+                t.elapsed().as_secs_f64()
+            };
+            let mut run_plugin = || {
+                l.copy_from_slice(&input);
+                r.copy_from_slice(&input);
+                let t = Instant::now();
+                let mut at = 0;
+                while at < n {
+                    let k = block.min(n - at);
+                    plugin.process(
+                        &mut [&mut l[at..at + k], &mut r[at..at + k]],
+                        &mut [&mut ol[at..at + k], &mut or[at..at + k]],
+                    );
+                    at += k;
+                }
+                t.elapsed().as_secs_f64()
+            };
+            run_engine();
+            run_plugin();
+            let mut ratios = Vec::new();
+            let (mut te, mut tp) = (Vec::new(), Vec::new());
+            for _ in 0..ROUNDS {
+                let e = run_engine();
+                let p = run_plugin();
+                ratios.push(p / e);
+                te.push(e);
+                tp.push(p);
+            }
+            let ns = |t: f64| t * 1e9 / n as f64;
+            println!(
+                "{:<28} {:>6} {:>12.1} {:>12.1} {:>+8.1}%",
+                name,
+                block,
+                ns(median(te)),
+                ns(median(tp)),
+                (median(ratios) - 1.0) * 100.0
+            );
+        }
+    }
+}
