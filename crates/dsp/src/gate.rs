@@ -67,8 +67,6 @@ pub struct NoiseGate {
     held: u64,
     /// Off and fully open: neither half does anything.
     bypassed: bool,
-    /// Just switched on: seed the detector from the next block instead of the floor.
-    fresh: bool,
     gain_of: (f64, f32),
 
     gains: Vec<f32>,
@@ -98,7 +96,6 @@ impl NoiseGate {
             holding: true,
             held: 0,
             bypassed: false,
-            fresh: true,
             gain_of: (0.0, 1.0),
             gains: vec![1.0; max_block.max(1)],
             stored: 0,
@@ -172,9 +169,11 @@ impl NoiseGate {
         if on {
             self.bypassed = false;
             if self.reduction == 0.0 {
+                // Open, holding: the hold time covers the detector's rise from its
+                // floor (one sample for anything 20 dB over the threshold).
+                self.level = FLOOR_POWER;
                 self.holding = true;
                 self.held = 0;
-                self.fresh = true;
             }
         }
     }
@@ -189,7 +188,6 @@ impl NoiseGate {
         self.reduction = 0.0;
         self.holding = true;
         self.held = 0;
-        self.fresh = true;
         self.bypassed = !self.enabled;
         self.stored = 0;
         self.unity = true;
@@ -213,17 +211,6 @@ impl NoiseGate {
         if self.bypassed || n == 0 {
             self.unity = true;
             return;
-        }
-        if self.fresh {
-            // A gate switched on mid-song hears the song at once, not a rise from -120.
-            let m = n.min(64);
-            let ms = input[..m]
-                .iter()
-                .map(|&x| (clean(x) as f64).powi(2))
-                .sum::<f64>()
-                / m as f64;
-            self.level = ms.clamp(FLOOR_POWER, CEILING_POWER);
-            self.fresh = false;
         }
         let beta = 1.0 - self.alpha;
         let mut unity = true;

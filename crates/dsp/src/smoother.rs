@@ -239,12 +239,120 @@ impl GainSmoother {
         self.gain as f32
     }
 
+    /// The same in full precision (for coefficients computed from it).
+    pub fn gain_f64(&self) -> f64 {
+        self.gain
+    }
+
     pub fn target_db(&self) -> f32 {
         self.target_db
     }
 
     pub fn is_smoothing(&self) -> bool {
         self.left > 0
+    }
+}
+
+/// A value that glides to its target along a critically damped curve (two one-pole
+/// stages): its slope is continuous too, even when the target jumps or moves in steps.
+/// A linear ramp starts and stops with a corner in its slope, which a filter
+/// coefficient turns into a tiny click on low notes; this does not. For coefficients
+/// driven from knobs (the tone stack) and anything heard as a sweep.
+#[derive(Debug, Clone)]
+pub struct Glide {
+    first: f64,
+    value: f64,
+    target: f64,
+    /// Per-sample coefficient of each stage.
+    coeff: f64,
+    /// Done when both stages are this close to the target.
+    tolerance: f64,
+    moving: bool,
+}
+
+impl Glide {
+    /// `settle_ms`: time to cover 99 % of a jump (6.64 time constants of each stage).
+    /// `tolerance`: distance at which it lands exactly on the target (in the value's
+    /// units: 1e-4 for dB).
+    pub fn new(sample_rate: f64, settle_ms: f64, initial: f64, tolerance: f64) -> Self {
+        let initial = if initial.is_finite() { initial } else { 0.0 };
+        let mut g = Glide {
+            first: initial,
+            value: initial,
+            target: initial,
+            coeff: 1.0,
+            tolerance: if tolerance.is_finite() {
+                tolerance.abs()
+            } else {
+                0.0
+            },
+            moving: false,
+        };
+        g.set_settle(sample_rate, settle_ms);
+        g
+    }
+
+    pub fn set_settle(&mut self, sample_rate: f64, settle_ms: f64) {
+        let rate = crate::sanitize_rate(sample_rate);
+        let ms = if settle_ms.is_finite() {
+            settle_ms.clamp(0.0, 10_000.0)
+        } else {
+            DEFAULT_RAMP_MS
+        };
+        let tau = ms / 1000.0 / 6.64 * rate;
+        self.coeff = if tau < 1e-3 {
+            1.0
+        } else {
+            1.0 - (-1.0 / tau).exp()
+        };
+    }
+
+    pub fn set_target(&mut self, target: f64) {
+        if target.is_finite() && target != self.target {
+            self.target = target;
+            self.moving = true;
+            if self.coeff >= 1.0 {
+                // No glide: there now.
+                self.reset(target);
+            }
+        }
+    }
+
+    pub fn reset(&mut self, value: f64) {
+        if value.is_finite() {
+            self.target = value;
+        }
+        self.first = self.target;
+        self.value = self.target;
+        self.moving = false;
+    }
+
+    #[inline]
+    pub fn next_value(&mut self) -> f64 {
+        if self.moving {
+            self.first += self.coeff * (self.target - self.first);
+            self.value += self.coeff * (self.first - self.value);
+            if (self.target - self.value).abs() <= self.tolerance
+                && (self.target - self.first).abs() <= self.tolerance
+            {
+                self.first = self.target;
+                self.value = self.target;
+                self.moving = false;
+            }
+        }
+        self.value
+    }
+
+    pub fn value(&self) -> f64 {
+        self.value
+    }
+
+    pub fn target(&self) -> f64 {
+        self.target
+    }
+
+    pub fn is_smoothing(&self) -> bool {
+        self.moving
     }
 }
 
@@ -343,5 +451,37 @@ mod tests {
         let mut c = GainSmoother::new(48_000.0, 30.0, -1e9);
         assert_eq!(c.target_db(), -GAIN_DB_LIMIT);
         assert!(c.next_value() > 0.0 && c.next_value().is_normal());
+    }
+
+    #[test]
+    fn glide_follows_the_critically_damped_curve_and_lands() {
+        let rate = 48_000.0;
+        let mut g = Glide::new(rate, 30.0, 0.0, 1e-4);
+        g.set_target(10.0);
+        let tau = 0.030 / 6.64 * rate;
+        let c = 1.0 - (-1.0 / tau).exp();
+        let mut prev_slope = 0.0f64;
+        for n in 1..=1440usize {
+            let v = g.next_value();
+            // Discrete two-stage step response: 1 - p^n (1 + n c), p = 1 - c.
+            let p = 1.0 - c;
+            let expect = 10.0 * (1.0 - p.powi(n as i32) * (1.0 + n as f64 * c));
+            assert!((v - expect).abs() < 1e-9, "{n}: {v} vs {expect}");
+            let slope = v - (10.0 * (1.0 - p.powi(n as i32 - 1) * (1.0 + (n - 1) as f64 * c)));
+            // The slope starts at 0 and never jumps.
+            assert!((slope - prev_slope).abs() < 10.0 * c * c * 1.01, "{n}");
+            prev_slope = slope;
+        }
+        // 99 % after the settle time.
+        assert!((g.value() - 9.9).abs() < 0.01, "{}", g.value());
+        for _ in 0..48_000 {
+            g.next_value();
+        }
+        assert!(!g.is_smoothing());
+        assert_eq!(g.value(), 10.0);
+        let mut z = Glide::new(rate, 0.0, 1.0, 0.0);
+        z.set_target(2.0);
+        assert_eq!(z.next_value(), 2.0);
+        assert!(!z.is_smoothing());
     }
 }

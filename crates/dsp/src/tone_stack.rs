@@ -7,13 +7,15 @@
 //! frequency, hence the very same response as the reference's biquads. Unlike a direct
 //! form biquad, its state is two integrators that stay meaningful when the
 //! coefficients move, so the coefficients can follow a knob every sample: each band's
-//! gain ramps linearly in dB (over `DEFAULT_RAMP_MS`) and the coefficients are
-//! recomputed per sample while it moves. The reference jumps them and zips.
+//! gain in dB glides to the knob's along a critically damped curve (99 % in
+//! `DEFAULT_RAMP_MS`; no corner in its slope either, which a linear ramp has and a low
+//! note would betray) and the coefficients are recomputed per sample while it moves.
+//! The reference jumps them and zips.
 //!
-//! Off ramps every band to 0 dB, where the filter is exactly the identity, then skips
-//! the work; on ramps back from there.
+//! Off glides every band to 0 dB, where the filter is exactly the identity, then skips
+//! the work; on glides back from there.
 
-use crate::smoother::{GainSmoother, DEFAULT_RAMP_MS};
+use crate::smoother::{Glide, DEFAULT_RAMP_MS};
 use crate::{clean, sanitize_rate};
 
 pub const KNOB_RANGE: (f32, f32) = (0.0, 10.0);
@@ -28,6 +30,8 @@ pub const MIDDLE_DB_PER_STEP: f32 = 3.0;
 pub const TREBLE_HZ: f64 = 1800.0;
 pub const TREBLE_Q: f64 = 0.707;
 pub const TREBLE_DB_PER_STEP: f32 = 2.0;
+/// A glide lands on the knob's gain within this (dB): a 1e-5 step, inaudible.
+const DB_TOLERANCE: f64 = 1e-4;
 
 /// The band's gain in dB for a knob position, as the reference maps it.
 pub fn knob_to_db(knob: f32, db_per_step: f32) -> f32 {
@@ -49,9 +53,10 @@ struct Band {
     knob: f32,
     /// tan(pi f / fs): the prewarped frequency.
     t: f64,
-    /// Ramps sqrt(A) = 10^(dB/80) (the cookbook's A is 10^(dB/40)): a gain ramped
-    /// linearly in dB/4.
-    root: GainSmoother,
+    /// The band's gain in dB, gliding to the knob's.
+    db: Glide,
+    /// sqrt(A) = 10^(dB/80), A being the cookbook's 10^(dB/40).
+    root: f64,
     g: f64,
     k: f64,
     a1: f64,
@@ -72,7 +77,8 @@ impl Band {
             db_per_step,
             knob: DEFAULT_KNOB,
             t: 0.0,
-            root: GainSmoother::new(rate, DEFAULT_RAMP_MS, 0.0),
+            db: Glide::new(rate, DEFAULT_RAMP_MS, 0.0, DB_TOLERANCE),
+            root: 1.0,
             g: 0.0,
             k: 0.0,
             a1: 0.0,
@@ -100,10 +106,11 @@ impl Band {
         knob_to_db(self.knob, self.db_per_step)
     }
 
-    /// Coefficients for the current sqrt(A) (Simper, "SvfLinearTrapOptimised2").
+    /// Coefficients for the gliding gain (Simper, "SvfLinearTrapOptimised2").
     #[inline]
     fn update(&mut self) {
-        let root = self.root.gain() as f64;
+        self.root = 10f64.powf(self.db.value() / 80.0);
+        let root = self.root;
         let a = root * root;
         let (g, k) = match self.kind {
             BandKind::LowShelf => (self.t / root, 1.0 / BASS_Q),
@@ -158,6 +165,7 @@ impl Band {
 #[derive(Debug, Clone)]
 pub struct ToneStack {
     rate: f64,
+    smoothing_ms: f64,
     bands: [Band; 3],
     enabled: bool,
     bypassed: bool,
@@ -169,6 +177,7 @@ impl ToneStack {
         let rate = sanitize_rate(sample_rate);
         ToneStack {
             rate,
+            smoothing_ms: DEFAULT_RAMP_MS,
             bands: [
                 Band::new(BandKind::LowShelf, BASS_HZ, BASS_DB_PER_STEP, rate),
                 Band::new(BandKind::Peaking, MIDDLE_HZ, MIDDLE_DB_PER_STEP, rate),
@@ -181,20 +190,19 @@ impl ToneStack {
 
     /// Real-time safe; keeps knobs and state.
     pub fn set_sample_rate(&mut self, sample_rate: f64) {
-        let old = self.rate;
         self.rate = sanitize_rate(sample_rate);
         for b in &mut self.bands {
-            // The ramp is kept in samples: keep its duration.
-            let ms = b.root.ramp_samples() as f64 * 1000.0 / old;
-            b.root.set_ramp(self.rate, ms);
+            b.db.set_settle(self.rate, self.smoothing_ms);
             b.set_rate(self.rate);
         }
     }
 
-    /// How long a knob change takes to arrive (0 = jump, like the reference).
+    /// How long a knob change takes to arrive, 99 % of the way (0 = jump, like the
+    /// reference).
     pub fn set_smoothing_ms(&mut self, ms: f64) {
+        self.smoothing_ms = ms;
         for b in &mut self.bands {
-            b.root.set_ramp(self.rate, ms);
+            b.db.set_settle(self.rate, ms);
         }
     }
 
@@ -206,7 +214,9 @@ impl ToneStack {
         b.knob = knob.clamp(KNOB_RANGE.0, KNOB_RANGE.1);
         if self.enabled {
             let db = b.db();
-            b.root.set_target_db(db / 4.0);
+            b.db.set_target(db as f64);
+            // A glide starts from where it is; with no glide the gain is there now.
+            b.update();
         }
     }
 
@@ -235,7 +245,8 @@ impl ToneStack {
         self.enabled = on;
         for b in &mut self.bands {
             let db = if on { b.db() } else { 0.0 };
-            b.root.set_target_db(db / 4.0);
+            b.db.set_target(db as f64);
+            b.update();
         }
         if on && self.bypassed {
             // Resuming from the identity: the integrators restart from rest while the
@@ -256,7 +267,7 @@ impl ToneStack {
     pub fn reset(&mut self) {
         for b in &mut self.bands {
             let db = if self.enabled { b.db() } else { 0.0 };
-            b.root.reset_db(db / 4.0);
+            b.db.reset(db as f64);
             b.update();
             b.ic1 = 0.0;
             b.ic2 = 0.0;
@@ -284,11 +295,11 @@ impl ToneStack {
         let mut i = 0;
         let [b0, b1, b2] = &mut self.bands;
         while i < buf.len()
-            && (b0.root.is_smoothing() || b1.root.is_smoothing() || b2.root.is_smoothing())
+            && (b0.db.is_smoothing() || b1.db.is_smoothing() || b2.db.is_smoothing())
         {
             for b in [&mut *b0, &mut *b1, &mut *b2] {
-                if b.root.is_smoothing() {
-                    b.root.next_value();
+                if b.db.is_smoothing() {
+                    b.db.next_value();
                     b.update();
                 }
             }
@@ -312,7 +323,7 @@ impl ToneStack {
         let flat = self
             .bands
             .iter()
-            .all(|b| !b.root.is_smoothing() && b.root.gain() == 1.0);
+            .all(|b| !b.db.is_smoothing() && b.db.value() == 0.0);
         if !self.enabled && flat {
             self.bypassed = true;
         }
@@ -364,12 +375,17 @@ mod tests {
     }
 
     #[test]
-    fn sample_rate_change_keeps_ramp_duration() {
+    fn sample_rate_change_keeps_glide_duration() {
         let mut t = ToneStack::new(48_000.0);
         t.set_sample_rate(96_000.0);
-        assert_eq!(
-            t.bands[0].root.ramp_samples(),
-            (96.0 * DEFAULT_RAMP_MS) as u32
+        t.set_bass(10.0);
+        let mut buf = vec![0.0f32; (96.0 * DEFAULT_RAMP_MS) as usize];
+        t.process(&mut buf);
+        // 99 % of the way in the settle time, in dB.
+        assert!(
+            (t.bands[0].db.value() - 19.8).abs() < 0.02,
+            "{}",
+            t.bands[0].db.value()
         );
     }
 }
