@@ -52,3 +52,14 @@ pub(crate) fn clean(x: f32) -> f32 {
         0.0
     }
 }
+
+/// Zero for anything in the flush range (outputs of decaying filters, products of tiny
+/// values), so no block hands a denormal to the next.
+#[inline(always)]
+pub(crate) fn flush(x: f32) -> f32 {
+    if x.abs() < FLUSH {
+        0.0
+    } else {
+        x
+    }
+}

@@ -221,16 +221,16 @@ impl GainSmoother {
     }
 
     /// Multiplies `buf` by the ramp; once settled, by a constant (and not at all at
-    /// unity).
+    /// unity). Products in the denormal range come out as 0.
     pub fn apply(&mut self, buf: &mut [f32]) {
         let mut i = 0;
         while self.left > 0 && i < buf.len() {
-            buf[i] *= self.next_value();
+            buf[i] = crate::flush(buf[i] * self.next_value());
             i += 1;
         }
         let g = self.gain as f32;
         if g != 1.0 {
-            buf[i..].iter_mut().for_each(|x| *x *= g);
+            buf[i..].iter_mut().for_each(|x| *x = crate::flush(*x * g));
         }
     }
 

@@ -16,7 +16,7 @@
 //! the work; on glides back from there.
 
 use crate::smoother::{Glide, DEFAULT_RAMP_MS};
-use crate::{clean, sanitize_rate};
+use crate::{clean, flush, sanitize_rate};
 
 pub const KNOB_RANGE: (f32, f32) = (0.0, 10.0);
 pub const DEFAULT_KNOB: f32 = 5.0;
@@ -304,12 +304,12 @@ impl ToneStack {
                 }
             }
             let x = clean(buf[i]) as f64;
-            buf[i] = b2.tick(b1.tick(b0.tick(x))) as f32;
+            buf[i] = flush(b2.tick(b1.tick(b0.tick(x))) as f32);
             i += 1;
         }
         for y in buf[i..].iter_mut() {
             let x = clean(*y) as f64;
-            *y = b2.tick(b1.tick(b0.tick(x))) as f32;
+            *y = flush(b2.tick(b1.tick(b0.tick(x))) as f32);
         }
         for b in [&mut *b0, &mut *b1, &mut *b2] {
             // Silence decays the integrators toward f64 denormals; stop them short.

@@ -14,8 +14,8 @@
 //! on clears the IR's history (stale audio must not ring out) and fades back in.
 
 use super::convolver::Convolver;
-use crate::sanitize_rate;
 use crate::smoother::Smoother;
+use crate::{flush, sanitize_rate};
 
 pub const DEFAULT_CROSSFADE_MS: f64 = 20.0;
 
@@ -72,7 +72,7 @@ impl Crossfade {
     pub fn mix(&mut self, old: &[f32], new: &mut [f32]) {
         for (n, o) in new.iter_mut().zip(old) {
             let w = self.next_value();
-            *n = o + w * (*n - o);
+            *n = flush(o + w * (*n - o));
         }
     }
 
@@ -86,8 +86,8 @@ impl Crossfade {
             .min(old.1.len());
         for i in 0..n {
             let w = self.next_value();
-            new.0[i] = old.0[i] + w * (new.0[i] - old.0[i]);
-            new.1[i] = old.1[i] + w * (new.1[i] - old.1[i]);
+            new.0[i] = flush(old.0[i] + w * (new.0[i] - old.0[i]));
+            new.1[i] = flush(old.1[i] + w * (new.1[i] - old.1[i]));
         }
     }
 }
@@ -226,8 +226,10 @@ impl Cabinet {
                 || (self.fading && self.outgoing.as_ref().is_some_and(|c| c.is_stereo())))
     }
 
-    /// Clears the IRs' history and ends any fade at once.
+    /// Clears the IRs' history, takes a waiting IR in and ends any fade at once (a
+    /// reset is a discontinuity anyway).
     pub fn reset(&mut self) {
+        self.begin_pending();
         if self.fading {
             self.fade.finish();
             self.finish_fade();
@@ -291,8 +293,8 @@ impl Cabinet {
             for i in 0..n {
                 let w = self.wet.next_value();
                 let d = self.dry[i];
-                l[i] = d + w * (l[i] - d);
-                r[i] = d + w * (r[i] - d);
+                l[i] = flush(d + w * (l[i] - d));
+                r[i] = flush(d + w * (r[i] - d));
             }
         }
     }
