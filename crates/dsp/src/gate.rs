@@ -71,7 +71,12 @@ pub struct NoiseGate {
 
     gains: Vec<f32>,
     stored: usize,
-    unity: bool,
+    /// The whole block's gain when it is one number (`Some(1.0)`: open, `apply` does
+    /// nothing); else `gains` holds one per sample.
+    uniform: Option<f32>,
+    /// alpha^j for j in 0..=max_block: the detector's decay over j samples, for the
+    /// open gate's block-at-once path.
+    decay: Vec<f64>,
 }
 
 impl NoiseGate {
@@ -99,7 +104,8 @@ impl NoiseGate {
             gain_of: (0.0, 1.0),
             gains: vec![1.0; max_block.max(1)],
             stored: 0,
-            unity: true,
+            uniform: Some(1.0),
+            decay: vec![1.0; max_block.max(1) + 1],
         };
         g.derive();
         g
@@ -115,6 +121,11 @@ impl NoiseGate {
         // The reference adds dt per sample and compares with the hold time.
         self.hold_samples = (self.hold_s * self.rate - 1e-9).ceil().max(0.0) as u64;
         self.reduction = self.reduction.max(self.max_reduction);
+        let mut p = 1.0;
+        for d in self.decay.iter_mut() {
+            *d = p;
+            p *= self.alpha;
+        }
     }
 
     /// The longest block `detect` and `apply` take.
@@ -190,7 +201,7 @@ impl NoiseGate {
         self.held = 0;
         self.bypassed = !self.enabled;
         self.stored = 0;
-        self.unity = true;
+        self.uniform = Some(1.0);
     }
 
     /// Current gain reduction in amplitude dB (0 = open), for a meter.
@@ -209,8 +220,24 @@ impl NoiseGate {
         let n = input.len();
         self.stored = n.min(self.gains.len());
         if self.bypassed || n == 0 {
-            self.unity = true;
+            self.uniform = Some(1.0);
             return;
+        }
+        if n <= self.gains.len() && self.enabled {
+            if self.holding && self.stays_open(input) {
+                self.uniform = Some(1.0);
+                return;
+            }
+            if !self.holding
+                && self.reduction == self.max_reduction
+                && self.level == FLOOR_POWER
+                && input.iter().all(|&x| clean(x) == 0.0)
+            {
+                // Closed on digital silence: the level stays on its floor, the target
+                // on the maximum reduction, the gain where it is.
+                self.uniform = Some(self.gain());
+                return;
+            }
         }
         let beta = 1.0 - self.alpha;
         let mut unity = true;
@@ -242,7 +269,48 @@ impl NoiseGate {
                 self.gains[i] = g;
             }
         }
-        self.unity = unity;
+        self.uniform = if unity { Some(1.0) } else { None };
+    }
+
+    /// The open gate's fast path, exact: if the level cannot fall below the threshold
+    /// within this block even were it silent (alpha^n level >= threshold), the gate
+    /// holds open throughout and only the level needs updating, which is a weighted
+    /// sum: level_n = alpha^n level + beta sum(alpha^(n-1-k) x_k^2). One pass of
+    /// vector arithmetic instead of a per-sample recursion: an open, playing gate costs
+    /// next to nothing.
+    fn stays_open(&mut self, input: &[f32]) -> bool {
+        let n = input.len();
+        let an = self.decay[n];
+        // (The margin covers the per-sample recursion's rounding.)
+        if self.level > CEILING_POWER || an * self.level < self.threshold_power * (1.0 + 1e-9) {
+            return false;
+        }
+        let weights = &self.decay[..n];
+        let (mut acc, mut peak) = ([0.0f64; 4], [0.0f64; 4]);
+        let (xs, ws) = (input.chunks_exact(4), weights.rchunks_exact(4));
+        let (xt, wt) = (xs.remainder(), ws.remainder());
+        for (x, w) in xs.zip(ws) {
+            for j in 0..4 {
+                let p = (clean(x[j]) as f64).powi(2);
+                // rchunks: w[3 - j] is alpha^(n-1-k) for sample k.
+                acc[j] += w[3 - j] * p;
+                peak[j] = peak[j].max(p);
+            }
+        }
+        let mut sum = acc.iter().sum::<f64>();
+        let mut top = peak.iter().fold(0.0f64, |m, v| m.max(*v));
+        for (x, w) in xt.iter().zip(wt.iter().rev()) {
+            let p = (clean(*x) as f64).powi(2);
+            sum += w * p;
+            top = top.max(p);
+        }
+        if top > CEILING_POWER {
+            // The reference clamps the level per sample: take the exact path.
+            return false;
+        }
+        self.level = (an * self.level + (1.0 - self.alpha) * sum).clamp(FLOOR_POWER, CEILING_POWER);
+        self.held = 0;
+        true
     }
 
     /// One move of the reduction toward its target (the gate is not holding).
@@ -282,8 +350,13 @@ impl NoiseGate {
     /// Multiplies `output` (the model's output for the block given to `detect`) by the
     /// stored gains. Nothing happens while the gate is open.
     pub fn apply(&mut self, output: &mut [f32]) {
-        if self.unity {
-            return;
+        match self.uniform {
+            Some(1.0) => return,
+            Some(g) => {
+                output.iter_mut().for_each(|y| *y = crate::flush(*y * g));
+                return;
+            }
+            None => {}
         }
         let m = output.len().min(self.stored);
         for (y, g) in output[..m].iter_mut().zip(&self.gains[..m]) {
@@ -367,5 +440,32 @@ mod tests {
         assert_eq!(prev, 1.0);
         // 5 ms attack at 48 kHz: no sample-to-sample jump near full scale.
         assert!(steps < 0.25, "{steps}");
+    }
+
+    #[test]
+    fn the_open_fast_path_is_the_recursion() {
+        let input: Vec<f32> = (0..100_000)
+            .map(|i| 0.2 * ((i as f32) * 0.013).sin())
+            .collect();
+        let mut fast = NoiseGate::new(48_000.0, 509);
+        let mut slow = fast.clone();
+        let mut taken = 0;
+        for chunk in input.chunks(509) {
+            // The recursion, sample by sample, from the same level.
+            let mut l = slow.level;
+            for &x in chunk {
+                l = (slow.alpha * l + (1.0 - slow.alpha) * (x as f64).powi(2))
+                    .clamp(FLOOR_POWER, CEILING_POWER);
+            }
+            slow.level = l;
+            if fast.stays_open(chunk) {
+                taken += 1;
+                let err = (fast.level - l).abs() / l;
+                assert!(err <= 1e-12, "{} vs {l}", fast.level);
+            }
+            // Where the fast path declines, the per-sample path runs: keep in step.
+            fast.level = l;
+        }
+        assert!(taken > 150, "{taken}");
     }
 }
