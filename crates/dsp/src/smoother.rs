@@ -2,10 +2,15 @@
 //! any sample, for automation); applied as steps, a gain or a filter coefficient jumps
 //! and the output clicks or zips. A ramp spreads each change over a fixed time.
 //!
-//! Both smoothers ramp for a fixed number of samples after every new target, starting
-//! from wherever they are (a target set mid-ramp bends the ramp, it never jumps), and
-//! land exactly on the target. Every method is real-time safe: no allocation, no
-//! panics, non-finite targets ignored.
+//! - `Smoother`: linear ramp of a fixed duration after every new target, from wherever
+//!   it is (a target set mid-ramp bends the ramp, it never jumps), landing exactly.
+//! - `GainSmoother`: the same, linear in dB, producing linear gains (input/output
+//!   gain, trims).
+//! - `Glide`: a critically damped curve whose slope is continuous too (filter
+//!   coefficients; the tone stack).
+//!
+//! Every method is real-time safe: no allocation, no panics, non-finite targets
+//! ignored.
 
 /// A ramp long enough to hide a step (a click needs a few ms, a zipper a few tens of
 /// ms of steps), short enough to feel immediate under a knob.
