@@ -12,9 +12,10 @@ use std::time::Instant;
 
 use tubeless_dsp::dc_blocker::DcBlocker;
 use tubeless_dsp::gate::NoiseGate;
-use tubeless_dsp::ir::{Cabinet, Convolver};
+use tubeless_dsp::ir::{Cabinet, Convolver, IrData, IrFile, IrOptions};
 use tubeless_dsp::smoother::GainSmoother;
 use tubeless_dsp::tone_stack::ToneStack;
+use tubeless_dsp::wav::{self, Audio, BitDepth};
 use tubeless_nam::{BuildOptions, Engine, NamFile};
 
 const RATE: f64 = 48_000.0;
@@ -305,6 +306,37 @@ fn main() {
     }
     #[cfg(feature = "fft-convolver")]
     peer::throughput(&irs, &input, e64);
+
+    // Loading, off the audio thread: decode, resample, partition.
+    println!();
+    let dir = std::env::temp_dir().join(format!("tubeless-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    for (secs, rate) in [(1.0, 44_100u32), (10.0, 44_100), (10.0, 48_000)] {
+        let n = (secs * rate as f64) as usize;
+        let path = dir.join("ir.wav");
+        let audio = Audio {
+            sample_rate: rate,
+            channels: vec![cab_ir(n, 1), cab_ir(n, 2)],
+        };
+        wav::write(&path, &audio, BitDepth::Float32).unwrap();
+        let t = Instant::now();
+        let file = IrFile::load(&path).unwrap();
+        let t_load = t.elapsed().as_secs_f64();
+        let t = Instant::now();
+        let data = IrData::prepare(&file, RATE, IrOptions::default());
+        let t_prep = t.elapsed().as_secs_f64();
+        let t = Instant::now();
+        let c = data.convolver();
+        let t_conv = t.elapsed().as_secs_f64();
+        println!(
+            "load {secs} s stereo {rate} Hz IR for {RATE} Hz: read {:.1} ms, resample {:.1} ms, partition {:.1} ms; {:.1} MB",
+            t_load * 1e3,
+            t_prep * 1e3,
+            t_conv * 1e3,
+            c.memory_bytes() as f64 / 1e6
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[cfg(feature = "fft-convolver")]

@@ -333,7 +333,7 @@ impl Convolver {
         self.stages.iter().map(|s| (s.b, s.segs)).collect()
     }
 
-    /// Heap held, in bytes (a 10 s stereo IR at 48 kHz holds about 25 MB).
+    /// Heap held, in bytes (a 10 s stereo IR at 48 kHz holds about 12 MB).
     pub fn memory_bytes(&self) -> usize {
         let f = std::mem::size_of::<f32>();
         let head = self.head.iter().map(|h| h.len()).sum::<usize>() + self.line.len();
