@@ -16,7 +16,7 @@ use crate::dc_blocker::DcBlocker;
 use crate::delay::Delay;
 use crate::model_slot::{ModelSlot, Side};
 use crate::smooth::{GainSmoother, Ramp};
-use crate::{db_to_gain, NORMALIZED_LOUDNESS_DB};
+use crate::{clean, db_to_gain, NORMALIZED_LOUDNESS_DB};
 
 /// Crossfade length when one model replaces another: long enough that two different amps
 /// blend rather than click, short enough to feel instant under the fingers.
@@ -771,17 +771,6 @@ impl Chain {
         for line in &mut self.dry {
             line.set_delay(d);
         }
-    }
-}
-
-/// Non-finite samples (a damaged stream) and denormals (below -600 dBFS, which would only
-/// slow every multiply) become silence before they reach anything with memory.
-#[inline]
-fn clean(x: f32) -> f32 {
-    if x.is_finite() && x.abs() >= 1e-30 {
-        x
-    } else {
-        0.0
     }
 }
 

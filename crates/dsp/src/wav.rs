@@ -84,7 +84,7 @@ struct Header {
     data_bytes: u64,
 }
 
-fn read_header(path: &Path, f: &mut std::fs::File) -> Result<Header, WavError> {
+fn read_header<R: Read + Seek>(path: &Path, f: &mut R, file_len: u64) -> Result<Header, WavError> {
     let io = |source| WavError::Io {
         path: path.to_path_buf(),
         source,
@@ -97,7 +97,6 @@ fn read_header(path: &Path, f: &mut std::fs::File) -> Result<Header, WavError> {
         path: path.to_path_buf(),
         why,
     };
-    let file_len = f.metadata().map_err(io)?.len();
     let mut riff = [0u8; 12];
     f.read_exact(&mut riff)
         .map_err(|_| not_wav("shorter than a RIFF header"))?;
@@ -211,11 +210,13 @@ fn read_header(path: &Path, f: &mut std::fs::File) -> Result<Header, WavError> {
 
 /// Reads only the header.
 pub fn probe(path: &Path) -> Result<WavInfo, WavError> {
-    let mut f = std::fs::File::open(path).map_err(|source| WavError::Io {
+    let io = |source| WavError::Io {
         path: path.to_path_buf(),
         source,
-    })?;
-    Ok(read_header(path, &mut f)?.info)
+    };
+    let mut f = std::fs::File::open(path).map_err(io)?;
+    let len = f.metadata().map_err(io)?.len();
+    Ok(read_header(path, &mut f, len)?.info)
 }
 
 /// Reads a whole file as planar f32.
@@ -225,7 +226,22 @@ pub fn read(path: &Path) -> Result<Audio, WavError> {
         source,
     };
     let mut f = std::fs::File::open(path).map_err(io)?;
-    let h = read_header(path, &mut f)?;
+    let len = f.metadata().map_err(io)?.len();
+    read_from(path, &mut f, len)
+}
+
+/// Decodes a WAV file held in memory (e.g. one embedded in a saved plugin state);
+/// `label` names it in errors.
+pub fn read_bytes(label: &Path, bytes: &[u8]) -> Result<Audio, WavError> {
+    read_from(label, &mut std::io::Cursor::new(bytes), bytes.len() as u64)
+}
+
+fn read_from<R: Read + Seek>(path: &Path, f: &mut R, len: u64) -> Result<Audio, WavError> {
+    let io = |source| WavError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let h = read_header(path, f, len)?;
     f.seek(SeekFrom::Start(h.data_offset)).map_err(io)?;
     let mut bytes = vec![0u8; h.data_bytes as usize];
     f.read_exact(&mut bytes).map_err(io)?;
