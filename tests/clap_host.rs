@@ -159,3 +159,87 @@ fn a_script_can_load_a_model_with_just_a_path() {
     let want = cli_render(&demo_model(), &input);
     assert!(max_abs_diff(&got[0], &want[0]) <= 1e-6);
 }
+
+#[test]
+fn dual_mono_plays_what_the_cli_renders_in_dual_mono() {
+    let Some(clap) = bundle("Tubeless.clap") else {
+        return;
+    };
+    let model = demo_model();
+    let n = 12_000;
+    let input = vec![guitar(n, RATE, 0), guitar(n, RATE, 3)];
+    let file = NamFile::from_path(&model).unwrap();
+    let mut opts = RenderOptions::default();
+    opts.chain.channel_mode = tubeless_dsp::ChannelMode::DualMono;
+    let audio = Audio {
+        sample_rate: RATE as u32,
+        channels: input.clone(),
+    };
+    let want = render(&file, &audio, &opts, &mut |_| {}).unwrap().channels;
+    assert!(
+        max_abs_diff(&want[0], &want[1]) > 0.05,
+        "left and right must differ"
+    );
+    let mut p = with_model(&clap, json!({ "path": model.display().to_string() }));
+    p.set_param("chmode", 1.0);
+    let got = p.render(&input, &vec![300; n / 300]);
+    for ch in 0..2 {
+        let d = max_abs_diff(&got[ch], &want[ch]);
+        assert!(d <= 1e-6, "channel {ch}: differs from the CLI by {d}");
+    }
+}
+
+/// Largest sample-to-sample step in `y[range]`.
+fn max_step(y: &[f32]) -> f32 {
+    y.windows(2)
+        .map(|w| (w[1] - w[0]).abs())
+        .fold(0.0, f32::max)
+}
+
+#[test]
+fn a_model_swap_while_playing_crossfades_without_a_click() {
+    let Some(clap) = bundle("Tubeless.clap") else {
+        return;
+    };
+    let (a, b) = (demo_model(), fixture("wavenet_nano_v054.nam"));
+    let n = 24_000;
+    let switch = 9_600; // a block boundary: the swap starts with the block after the load
+    let block = 64;
+    let input = vec![guitar(n, RATE, 0), guitar(n, RATE, 0)];
+    let mut p = with_model(&clap, json!({ "path": a.display().to_string() }));
+    let head: Vec<Vec<f32>> = input.iter().map(|c| c[..switch].to_vec()).collect();
+    let mut got = p.render(&head, &vec![block; switch / block]);
+    let state = state_json(&p.save_state());
+    assert!(p.load_state(&state_bytes(&with_model_field(
+        &state,
+        &json!({ "path": b.display().to_string() })
+    ))));
+    let tail: Vec<Vec<f32>> = input.iter().map(|c| c[switch..].to_vec()).collect();
+    let rest = p.render(&tail, &vec![block; (n - switch) / block]);
+    got[0].extend_from_slice(&rest[0]);
+
+    // What each model alone plays: the old one all along, the new one (freshly built, as
+    // the loader builds it) from the switch on.
+    let old = cli_render(&a, &input)[0].clone();
+    let mut new = old[..switch].to_vec();
+    new.extend_from_slice(&cli_render(&b, &tail)[0]);
+    let fade = (tubeless_dsp::chain::SWAP_FADE_MS * 1e-3 * RATE) as usize;
+    let window = switch - 2..switch + fade + 2;
+    let steady = max_step(&old[window.clone()]).max(max_step(&new[window.clone()]));
+    let gap = window
+        .clone()
+        .map(|i| (old[i] - new[i]).abs())
+        .fold(0.0f32, f32::max);
+    let bound = steady * 1.02 + gap * std::f32::consts::PI / (2.0 * fade as f32) + 1e-5;
+    let seen = max_step(&got[0][window.clone()]);
+    assert!(seen <= bound, "step {seen} at the swap > bound {bound}");
+    let hard = window
+        .map(|i| (new[i] - old[i - 1]).abs())
+        .fold(0.0f32, f32::max);
+    assert!(
+        hard > bound,
+        "a hard switch ({hard}) would pass too: the test cannot tell"
+    );
+    assert!(max_abs_diff(&got[0][..switch], &old[..switch]) <= 1e-6);
+    assert!(max_abs_diff(&got[0][switch + fade..], &new[switch + fade..]) <= 1e-6);
+}
