@@ -7,7 +7,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use nice_plug::prelude::*;
-use tubeless_dsp::{Chain, ModelSlot};
+use tubeless_dsp::ir::IrSlot;
+use tubeless_dsp::{Chain, ModelSlot, Retired};
 
 pub mod editor;
 pub mod loader;
@@ -16,7 +17,7 @@ pub mod params;
 pub mod state;
 pub mod status;
 
-use loader::{AudioEnd, HostConfig, Loader};
+use loader::{AudioEnd, HostConfig, Loader, Published};
 use meters::Meters;
 use params::TubelessParams;
 
@@ -47,9 +48,10 @@ pub struct Tubeless {
     heard: bool,
     reported_latency: u32,
     /// A retired slot the queue back to the loader had no room for yet.
-    unsent: Option<Box<ModelSlot>>,
-    /// An offer the chain could not take yet.
+    unsent: Option<Retired>,
+    /// Offers the chain could not take yet.
     held: Option<(Option<Box<ModelSlot>>, bool)>,
+    held_ir: Option<Option<IrSlot>>,
 }
 
 impl Default for Tubeless {
@@ -60,7 +62,7 @@ impl Default for Tubeless {
             .unwrap_or_else(|p| p.into_inner())
             .take()
         {
-            loader.request_load(path);
+            loader.request_load(loader::Kind::Model, path);
         }
         Tubeless {
             params: Arc::new(TubelessParams::new(Arc::clone(&loader))),
@@ -75,6 +77,7 @@ impl Default for Tubeless {
             reported_latency: 0,
             unsent: None,
             held: None,
+            held_ir: None,
         }
     }
 }
@@ -86,18 +89,44 @@ impl Drop for Tubeless {
 }
 
 impl Tubeless {
-    /// Takes a newly published model at the start of a block. Wait-free.
+    /// Takes newly published slots at the start of a block. Wait-free.
     fn take_published(&mut self) {
         let Some(chain) = self.chain.as_mut() else {
             return;
         };
-        if self.held.is_none() && self.audio.incoming.update() {
-            if let Some(p) = self.audio.incoming.output_buffer_mut().take() {
-                if p.epoch == self.epoch {
-                    self.held = Some((p.slot, p.instant));
-                } else if let Some(stale) = p.slot {
+        let epoch = self.epoch;
+        if self.held.is_none() {
+            if let Some(p) = fresh(&mut self.audio.models) {
+                match p {
+                    Published {
+                        epoch: e,
+                        slot,
+                        instant,
+                    } if e == epoch => {
+                        self.held = Some((slot, instant));
+                    }
                     // Built for another sample rate or block size: never played.
-                    send_back(&mut self.audio, &mut self.unsent, stale);
+                    Published {
+                        slot: Some(stale), ..
+                    } => {
+                        send_back(&mut self.audio, &mut self.unsent, Retired::Model(stale));
+                    }
+                    _ => {}
+                }
+            }
+        }
+        if self.held_ir.is_none() {
+            if let Some(p) = fresh(&mut self.audio.irs) {
+                match p {
+                    Published { epoch: e, slot, .. } if e == epoch => self.held_ir = Some(slot),
+                    Published {
+                        slot: Some(stale), ..
+                    } => {
+                        for c in [stale.main, stale.side] {
+                            send_back(&mut self.audio, &mut self.unsent, Retired::Ir(c));
+                        }
+                    }
+                    _ => {}
                 }
             }
         }
@@ -112,9 +141,14 @@ impl Tubeless {
                 self.held = Some((slot, instant));
             }
         }
+        if let Some(ir) = self.held_ir.take() {
+            if let Err(ir) = chain.offer_ir(ir) {
+                self.held_ir = Some(ir);
+            }
+        }
     }
 
-    /// Sends slots the chain no longer plays back to the loader thread. Wait-free.
+    /// Sends what the chain no longer plays back to the loader thread. Wait-free.
     fn return_retired(&mut self) {
         if let Some(s) = self.unsent.take() {
             send_back(&mut self.audio, &mut self.unsent, s);
@@ -131,15 +165,24 @@ impl Tubeless {
     }
 }
 
+/// The newest value a triple buffer holds, if one arrived since the last look. Wait-free.
+fn fresh<T: Send>(out: &mut triple_buffer::Output<Option<T>>) -> Option<T> {
+    if out.update() {
+        out.output_buffer_mut().take()
+    } else {
+        None
+    }
+}
+
 /// Pushes a slot onto the queue to the loader; keeps it in `unsent` when the queue is full.
-fn send_back(audio: &mut AudioEnd, unsent: &mut Option<Box<ModelSlot>>, slot: Box<ModelSlot>) {
-    if let Err(rtrb::PushError::Full(slot)) = audio.retire.push(slot) {
+fn send_back(audio: &mut AudioEnd, unsent: &mut Option<Retired>, item: Retired) {
+    if let Err(rtrb::PushError::Full(item)) = audio.retire.push(item) {
         if unsent.is_none() {
-            *unsent = Some(slot);
+            *unsent = Some(item);
         } else {
             // Both full: the loader thread is gone or stalled. Leaking one slot is better
             // than freeing memory on the audio thread.
-            std::mem::forget(slot);
+            std::mem::forget(item);
         }
     }
 }
@@ -204,21 +247,24 @@ impl Plugin for Tubeless {
             .map_or(1, |n| n.get() as usize)
             .clamp(1, 2);
         self.offline = config.process_mode == ProcessMode::Offline;
-        let (epoch, slot) = self.loader.activate(host);
+        let (epoch, model, ir) = self.loader.activate(host);
         let mut chain = Chain::new(
             host.sample_rate,
             host.max_block,
             self.params.chain_settings(),
         );
-        // Nothing has been heard yet: the model is simply there, no fade in.
-        drop(chain.place(slot));
+        // Nothing has been heard yet: the model and the IR are simply there, no fade in.
+        drop(chain.place(model));
+        drop(chain.place_ir(ir));
         self.reported_latency = chain.latency() as u32;
         context.set_latency_samples(self.reported_latency);
+        self.loader.set_latency(self.reported_latency);
         // Dropped here, on the host's thread, with whatever the old chain held.
         self.chain = Some(chain);
         self.epoch = epoch;
         self.heard = false;
         self.held = None;
+        self.held_ir = None;
         true
     }
 

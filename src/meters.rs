@@ -13,6 +13,8 @@ pub const CLIP_LEVEL: f32 = 1.0;
 pub struct Meters {
     input: AtomicU32,
     output: AtomicU32,
+    /// The gate's reduction, dB (0: open), as f32 bits.
+    gate: AtomicU32,
     input_clipped: AtomicBool,
     output_clipped: AtomicBool,
 }
@@ -24,6 +26,7 @@ pub struct Peaks {
     pub output: f32,
     pub input_clipped: bool,
     pub output_clipped: bool,
+    pub gate_db: f32,
 }
 
 impl Meters {
@@ -31,6 +34,7 @@ impl Meters {
     pub fn record(&self, m: Meter) {
         raise(&self.input, m.input_peak);
         raise(&self.output, m.output_peak);
+        self.gate.store(m.gate_db.to_bits(), Ordering::Relaxed);
         if m.input_peak > CLIP_LEVEL {
             self.input_clipped.store(true, Ordering::Relaxed);
         }
@@ -46,6 +50,7 @@ impl Meters {
             output: f32::from_bits(self.output.swap(0, Ordering::Relaxed)),
             input_clipped: self.input_clipped.load(Ordering::Relaxed),
             output_clipped: self.output_clipped.load(Ordering::Relaxed),
+            gate_db: f32::from_bits(self.gate.load(Ordering::Relaxed)),
         }
     }
 

@@ -33,7 +33,7 @@ fn cli_render(model: &std::path::Path, input: &[Vec<f32>]) -> Vec<Vec<f32>> {
         sample_rate: RATE as u32,
         channels: input.to_vec(),
     };
-    render(&file, &audio, &RenderOptions::default(), &mut |_| {})
+    render(&file, None, &audio, &RenderOptions::default(), &mut |_| {})
         .unwrap()
         .channels
 }
@@ -175,7 +175,9 @@ fn dual_mono_plays_what_the_cli_renders_in_dual_mono() {
         sample_rate: RATE as u32,
         channels: input.clone(),
     };
-    let want = render(&file, &audio, &opts, &mut |_| {}).unwrap().channels;
+    let want = render(&file, None, &audio, &opts, &mut |_| {})
+        .unwrap()
+        .channels;
     assert!(
         max_abs_diff(&want[0], &want[1]) > 0.05,
         "left and right must differ"

@@ -43,7 +43,7 @@ fn pedalboard_loads_the_vst3_and_renders_what_the_cli_renders() {
         sample_rate: 48_000,
         channels: vec![x.clone(), x.clone()],
     };
-    let cli = render(&file, &audio, &RenderOptions::default(), &mut |_| {}).unwrap();
+    let cli = render(&file, None, &audio, &RenderOptions::default(), &mut |_| {}).unwrap();
     write_f32(&dir.join("in.f32"), &x);
     write_f32(&dir.join("cli.f32"), &cli.channels[0]);
     let out = Command::new("python3")

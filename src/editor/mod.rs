@@ -1,11 +1,13 @@
-//! The editor (egui through nice-plug-egui), laid out as a guitarist reads an amp: the
-//! model, then input, output level, output.
+//! The editor (egui through nice-plug-egui), laid out as a guitarist reads an amp, in the
+//! signal's order: input, gate, the model; EQ, cabinet, output.
 //!
 //! The editor never touches the audio thread's data: parameters go through the host
-//! (`ParamSetter`), model requests to the loader, and it reads the loader's status and the
+//! (`ParamSetter`), file requests to the loader, and it reads the loader's status and the
 //! meters' atomics.
 
-mod model_panel;
+mod controls;
+mod panels;
+mod presets;
 mod theme;
 mod widgets;
 
@@ -23,12 +25,13 @@ use nice_plug_egui::{
 };
 use parking_lot::Mutex;
 
-use crate::loader::Loader;
+use crate::loader::{Kind, Loader};
 use crate::meters::Meters;
-use crate::params::{ChannelModeParam, OutputModeParam, TubelessParams};
+use crate::params::{ChannelModeParam, TubelessParams};
+use crate::status::Status;
 
 /// Smallest editor, in logical pixels: everything still fits.
-const MIN_SIZE: (f32, f32) = (640.0, 440.0);
+const MIN_SIZE: (f32, f32) = (800.0, 560.0);
 /// How fast a meter falls back, in dB per second (a peak meter's usual ballistics).
 const METER_FALL_DB_PER_S: f32 = 24.0;
 
@@ -78,6 +81,7 @@ impl TubelessEditor {
             live: Arc::clone(&self.live),
             gui: None,
             dialog_open: Arc::new(AtomicBool::new(false)),
+            presets: presets::Presets::default(),
             levels: [widgets::METER_FLOOR_DB; 2],
             last_frame: Instant::now(),
         };
@@ -137,6 +141,7 @@ pub struct App {
     live: Arc<Mutex<Option<Arc<EguiEditorState>>>>,
     gui: Option<GuiContext>,
     dialog_open: Arc<AtomicBool>,
+    presets: presets::Presets,
     /// Displayed meter levels (dBFS), falling at a fixed rate.
     levels: [f32; 2],
     last_frame: Instant,
@@ -163,6 +168,8 @@ impl NiceEguiApp for App {
         // Meters move: keep frames coming while the window is open.
         ctx.request_repaint_after(Duration::from_millis(33));
         self.take_dropped_files(&ctx);
+        self.presets
+            .apply_loaded(&self.params, &setter, &self.loader);
 
         nice_plug_egui::resizable_window::ResizableWindow::new("tubeless-editor")
             .min_size(vec2(MIN_SIZE.0, MIN_SIZE.1))
@@ -171,13 +178,11 @@ impl NiceEguiApp for App {
                     .inner_margin(egui::Margin::symmetric(12, 8))
                     .show(ui, |ui| {
                         ui.set_min_size(ui.available_size());
-                        self.header(ui, &setter);
+                        self.header(ui, &gui, &setter);
                         ui.add_space(6.0);
                         let status = self.loader.status();
-                        model_panel::show(ui, &status, &self.loader, &self.dialog_open);
-                        ui.add_space(8.0);
-                        self.controls(ui, &setter, &status);
-                        footer(ui, &status);
+                        self.body(ui, &setter, &status);
+                        footer(ui, &status, &self.presets);
                     });
             });
     }
@@ -193,7 +198,7 @@ impl NiceEguiApp for App {
 }
 
 impl App {
-    fn header(&mut self, ui: &mut egui::Ui, setter: &ParamSetter) {
+    fn header(&mut self, ui: &mut egui::Ui, gui: &GuiContext, setter: &ParamSetter) {
         ui.horizontal(|ui| {
             ui.label(
                 RichText::new("TUBELESS")
@@ -220,38 +225,34 @@ impl App {
                     setter.set_parameter(&self.params.bypass, !bypassed);
                     setter.end_set_parameter(&self.params.bypass);
                 }
-                ui.add_space(12.0);
-                {
-                    let mode = self.params.channel_mode.value();
-                    let selected = usize::from(mode == ChannelModeParam::DualMono);
-                    if let Some(i) = widgets::segmented(
-                        ui,
-                        &["Mono", "Dual mono"],
-                        selected,
-                        &[true, true],
-                        &["", ""],
-                    ) {
-                        let m = [ChannelModeParam::Mono, ChannelModeParam::DualMono][i];
-                        setter.begin_set_parameter(&self.params.channel_mode);
-                        setter.set_parameter(&self.params.channel_mode, m);
-                        setter.end_set_parameter(&self.params.channel_mode);
-                    }
-                    ui.label(RichText::new("Channels").color(theme::DIM))
-                        .on_hover_text(
-                            "Mono: inputs averaged through one model. Dual mono: left and \
-                             right each through their own copy of the model (twice the CPU).",
-                        );
+                ui.add_space(8.0);
+                let mode = self.params.channel_mode.value();
+                let selected = usize::from(mode == ChannelModeParam::DualMono);
+                if let Some(i) = widgets::segmented(
+                    ui,
+                    &["Mono", "Dual mono"],
+                    selected,
+                    &[true, true],
+                    &["", ""],
+                ) {
+                    let m = [ChannelModeParam::Mono, ChannelModeParam::DualMono][i];
+                    setter.begin_set_parameter(&self.params.channel_mode);
+                    setter.set_parameter(&self.params.channel_mode, m);
+                    setter.end_set_parameter(&self.params.channel_mode);
                 }
+                ui.label(RichText::new("Channels").color(theme::DIM))
+                    .on_hover_text(
+                        "Mono: inputs averaged through one model. Dual mono: left and right each \
+                     through their own copy of the model (twice the CPU).",
+                    );
+                ui.add_space(8.0);
+                self.presets.buttons(ui, gui, &self.dialog_open);
             });
         });
     }
 
-    fn controls(
-        &mut self,
-        ui: &mut egui::Ui,
-        setter: &ParamSetter,
-        status: &crate::status::Status,
-    ) {
+    /// The two rows of sections, in the signal's order.
+    fn body(&mut self, ui: &mut egui::Ui, setter: &ParamSetter, status: &Status) {
         let peaks = self.meters.take();
         let now = Instant::now();
         let dt = now.duration_since(self.last_frame).as_secs_f32().min(0.5);
@@ -266,61 +267,42 @@ impl App {
                 .max(*shown - METER_FALL_DB_PER_S * dt)
                 .max(widgets::METER_FLOOR_DB);
         }
-        theme::card().show(ui, |ui| {
-            ui.set_width(ui.available_width());
-            ui.horizontal(|ui| {
-                let meter_h = 150.0;
-                if widgets::meter(ui, "IN", self.levels[0], peaks.input_clipped, meter_h) {
-                    self.meters.clear_clips();
-                }
-                widgets::knob(ui, "Input", &self.params.input_gain_db, setter, 110.0);
-                ui.add_space(16.0);
-                ui.vertical(|ui| {
-                    ui.add_space(20.0);
-                    ui.label(RichText::new("Output level").color(theme::DIM));
-                    let has_loudness = status.model.as_ref().is_some_and(|m| m.loudness.is_some());
-                    let mode = self.params.output_mode.value();
-                    let selected = usize::from(mode == OutputModeParam::Normalized);
-                    let why = if status.model.is_some() {
-                        "This model's file does not say how loud it is, so it plays raw."
-                    } else {
-                        "No model loaded."
-                    };
-                    if let Some(i) = widgets::segmented(
+        let p = &self.params;
+        ui.horizontal_top(|ui| {
+            if controls::input(ui, p, setter, self.levels[0], peaks.input_clipped) {
+                self.meters.clear_clips();
+            }
+            controls::gate(ui, p, setter, peaks.gate_db);
+            ui.vertical(|ui| {
+                ui.set_width(ui.available_width());
+                panels::model(ui, status, &self.loader, &self.dialog_open);
+            });
+        });
+        ui.add_space(6.0);
+        ui.horizontal_top(|ui| {
+            controls::eq(ui, p, setter);
+            ui.vertical(|ui| {
+                ui.set_width((ui.available_width() - OUTPUT_SECTION_WIDTH).max(220.0));
+                theme::section(ui, "CABINET", |ui| {
+                    ui.set_width(ui.available_width());
+                    widgets::switch(
                         ui,
-                        &["Raw", "Normalized"],
-                        selected,
-                        &[true, has_loudness],
-                        &["", why],
-                    ) {
-                        let m = [OutputModeParam::Raw, OutputModeParam::Normalized][i];
-                        setter.begin_set_parameter(&self.params.output_mode);
-                        setter.set_parameter(&self.params.output_mode, m);
-                        setter.end_set_parameter(&self.params.output_mode);
-                    }
-                    let note = match (mode, status.model.as_ref().and_then(|m| m.loudness)) {
-                        (OutputModeParam::Normalized, Some(l)) => {
-                            format!("Brought to -18 dB ({:+.1} dB)", -18.0 - l)
-                        }
-                        (OutputModeParam::Normalized, None) if status.model.is_some() => {
-                            "No loudness in the file: raw".to_owned()
-                        }
-                        _ if status.model.is_none() => "No model: audio passes through".to_owned(),
-                        _ => "As the model was trained".to_owned(),
-                    };
-                    ui.label(RichText::new(note).small().color(theme::DIM));
-                });
-                ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
-                    if widgets::meter(ui, "OUT", self.levels[1], peaks.output_clipped, meter_h) {
-                        self.meters.clear_clips();
-                    }
-                    widgets::knob(ui, "Output", &self.params.output_gain_db, setter, 110.0);
+                        if p.ir_on.value() { "On" } else { "Off" },
+                        &p.ir_on,
+                        setter,
+                        "Cabinet IR on/off (no added latency)",
+                    );
+                    panels::cab(ui, status, &self.loader, &self.dialog_open);
                 });
             });
+            if controls::output(ui, p, setter, status, self.levels[1], peaks.output_clipped) {
+                self.meters.clear_clips();
+            }
         });
     }
 
-    /// A `.nam` dropped on the window loads; where the windowing layer delivers drops.
+    /// A `.nam` or `.wav` dropped on the window loads as the model or the cab, where the
+    /// windowing layer delivers drops.
     fn take_dropped_files(&mut self, ctx: &egui::Context) {
         let dropped: Vec<std::path::PathBuf> = ctx.input(|i| {
             i.raw
@@ -329,56 +311,82 @@ impl App {
                 .map(|f| f.path().to_path_buf())
                 .collect()
         });
-        if let Some(p) = dropped
-            .into_iter()
-            .find(|p| p.extension().is_some_and(|e| e.eq_ignore_ascii_case("nam")))
-        {
-            self.loader.request_load(p);
+        for p in dropped {
+            let ext = p
+                .extension()
+                .map(|e| e.to_string_lossy().to_ascii_lowercase())
+                .unwrap_or_default();
+            match ext.as_str() {
+                "nam" => self.loader.request_load(Kind::Model, p),
+                "wav" | "wave" => self.loader.request_load(Kind::Ir, p),
+                _ => {}
+            }
         }
     }
 }
 
-/// The host side at a glance: rate, block size, latency.
-fn footer(ui: &mut egui::Ui, status: &crate::status::Status) {
+/// Room the output section takes at the end of the second row.
+const OUTPUT_SECTION_WIDTH: f32 = 372.0;
+
+/// The host side at a glance (rate, block size, latency), and the last preset message.
+fn footer(ui: &mut egui::Ui, status: &Status, presets: &presets::Presets) {
     ui.with_layout(egui::Layout::bottom_up(egui::Align::Min), |ui| {
-        ui.add_space(6.0);
+        ui.add_space(4.0);
         let text = match status.host {
             Some(h) => format!(
-                "Host {} kHz, blocks up to {} samples  ·  latency 0 samples (NAM models are \
-                 causal)",
-                model_panel::trim_num(h.sample_rate / 1000.0),
-                h.max_block
+                "Host {} kHz, blocks up to {} samples  ·  latency {} samples",
+                panels::trim_num(h.sample_rate / 1000.0),
+                h.max_block,
+                status.latency
             ),
             None => "Not active in a host yet".to_owned(),
         };
-        ui.label(RichText::new(text).small().color(theme::DIM));
+        ui.horizontal(|ui| {
+            ui.label(RichText::new(text).small().color(theme::DIM));
+            if let Some(m) = presets.message() {
+                ui.label(RichText::new(format!("  ·  {m}")).small().color(theme::DIM));
+            }
+        });
     });
 }
 
-/// Opens the file dialog on its own thread (it blocks until the user picks), so the
-/// editor keeps drawing; the pick goes straight to the loader.
+/// Opens a file dialog on its own thread (it blocks until the user picks), so the editor
+/// keeps drawing; the pick goes straight to the loader.
 pub(crate) fn open_dialog(
     loader: &Arc<Loader>,
+    kind: Kind,
     start_dir: Option<std::path::PathBuf>,
     open: &Arc<AtomicBool>,
 ) {
+    let loader = Arc::clone(loader);
+    spawn_dialog(open, move || {
+        let mut d = match kind {
+            Kind::Model => rfd::FileDialog::new()
+                .set_title("Load a NAM model")
+                .add_filter("NAM model", &["nam"]),
+            Kind::Ir => rfd::FileDialog::new()
+                .set_title("Load a cabinet IR")
+                .add_filter("WAV impulse response", &["wav", "wave"]),
+        };
+        if let Some(dir) = start_dir {
+            d = d.set_directory(dir);
+        }
+        if let Some(p) = d.pick_file() {
+            loader.request_load(kind, p);
+        }
+    });
+}
+
+/// Runs `f` (a blocking file dialog) on its own thread, one dialog at a time.
+pub(crate) fn spawn_dialog(open: &Arc<AtomicBool>, f: impl FnOnce() + Send + 'static) {
     if open.swap(true, Ordering::AcqRel) {
         return;
     }
-    let loader = Arc::clone(loader);
     let flag = Arc::clone(open);
     let spawned = std::thread::Builder::new()
         .name("tubeless-file-dialog".into())
         .spawn(move || {
-            let mut d = rfd::FileDialog::new()
-                .set_title("Load a NAM model")
-                .add_filter("NAM model", &["nam"]);
-            if let Some(dir) = start_dir {
-                d = d.set_directory(dir);
-            }
-            if let Some(p) = d.pick_file() {
-                loader.request_load(p);
-            }
+            f();
             flag.store(false, Ordering::Release);
         });
     if spawned.is_err() {

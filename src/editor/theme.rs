@@ -73,5 +73,15 @@ pub fn card() -> egui::Frame {
         .fill(PANEL)
         .stroke(Stroke::new(1.0, PANEL_EDGE))
         .corner_radius(CornerRadius::same(10))
-        .inner_margin(egui::Margin::same(12))
+        .inner_margin(egui::Margin::same(10))
+}
+
+/// A titled card: a section of the amp's panel.
+pub fn section<R>(ui: &mut egui::Ui, title: &str, add: impl FnOnce(&mut egui::Ui) -> R) -> R {
+    card()
+        .show(ui, |ui| {
+            ui.label(egui::RichText::new(title).small().strong().color(ACCENT));
+            add(ui)
+        })
+        .inner
 }

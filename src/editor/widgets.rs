@@ -2,7 +2,7 @@
 //! meter with a clip light, and a row of segmented choices.
 
 use egui::{pos2, vec2, Align2, Color32, FontId, Pos2, Rect, Response, Sense, Shape, Stroke, Ui};
-use nice_plug::prelude::{FloatParam, Param, ParamSetter};
+use nice_plug::prelude::{BoolParam, FloatParam, Param, ParamSetter};
 
 use super::theme;
 
@@ -22,7 +22,8 @@ pub fn knob(
     setter: &ParamSetter,
     size: f32,
 ) -> Response {
-    let text_h = 20.0;
+    let text_h = if size < 70.0 { 16.0 } else { 20.0 };
+    let font = if size < 70.0 { 12.0 } else { 14.0 };
     let (rect, mut response) = ui.allocate_exact_size(
         vec2(size + 24.0, size + 2.0 * text_h),
         Sense::click_and_drag(),
@@ -75,16 +76,17 @@ pub fn knob(
         pos2(rect.center().x, rect.top()),
         Align2::CENTER_TOP,
         label,
-        FontId::proportional(14.0),
+        FontId::proportional(font),
         theme::DIM,
     );
     let value = param.unmodulated_normalized_value();
+    let thick = if size < 70.0 { 3.5 } else { 5.0 };
     painter.add(arc(
         center,
         r,
         ARC_START,
         ARC_SWEEP,
-        Stroke::new(5.0, theme::TRACK),
+        Stroke::new(thick, theme::TRACK),
     ));
     // The lit arc starts at the default (0 dB sits at the top of a +-range).
     let zero = param.preview_normalized(param.default_plain_value());
@@ -98,12 +100,13 @@ pub fn knob(
         r,
         ARC_START + ARC_SWEEP * a0,
         ARC_SWEEP * (a1 - a0),
-        Stroke::new(5.0, theme::ACCENT),
+        Stroke::new(thick, theme::ACCENT),
     ));
     let active = response.hovered() || response.dragged();
+    let inset = if size < 70.0 { 6.0 } else { 8.0 };
     painter.circle_filled(
         center,
-        r - 8.0,
+        r - inset,
         if active {
             Color32::from_rgb(0x4a, 0x42, 0x39)
         } else {
@@ -113,17 +116,29 @@ pub fn knob(
     let angle = ARC_START + ARC_SWEEP * value;
     let dir = vec2(angle.cos(), angle.sin());
     painter.line_segment(
-        [center + dir * (r - 22.0).max(2.0), center + dir * (r - 9.0)],
-        Stroke::new(3.0, theme::TEXT),
+        [center + dir * (r * 0.55), center + dir * (r - inset - 1.0)],
+        Stroke::new(if size < 70.0 { 2.0 } else { 3.0 }, theme::TEXT),
     );
     painter.text(
         pos2(rect.center().x, rect.bottom()),
         Align2::CENTER_BOTTOM,
         param.to_string(),
-        FontId::proportional(14.0),
+        FontId::proportional(font),
         theme::TEXT,
     );
-    response.on_hover_text("Drag or scroll to change (Shift: fine). Double-click: 0 dB.")
+    response.on_hover_text("Drag or scroll to change (Shift: fine). Double-click: default.")
+}
+
+/// An on/off switch for a boolean parameter, lit when on. One gesture per click.
+pub fn switch(ui: &mut Ui, label: &str, param: &BoolParam, setter: &ParamSetter, tip: &str) {
+    let on = param.value();
+    let text = egui::RichText::new(label).color(if on { Color32::BLACK } else { theme::DIM });
+    let button = egui::Button::new(text).fill(if on { theme::ACCENT } else { theme::TRACK });
+    if ui.add(button).on_hover_text(tip).clicked() {
+        setter.begin_set_parameter(param);
+        setter.set_parameter(param, !on);
+        setter.end_set_parameter(param);
+    }
 }
 
 fn arc(center: Pos2, r: f32, start: f32, sweep: f32, stroke: Stroke) -> Shape {

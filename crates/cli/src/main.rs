@@ -350,9 +350,10 @@ fn cmd_render(a: RenderArgs) -> Result<(), String> {
                 OutputMode::Normalized
             },
             channel_mode: a.channel_mode.into(),
-            bypass: false,
+            ..ChainSettings::default()
         },
         tail_seconds: a.tail,
+        ..RenderOptions::default()
     };
     let depth = match a.bit_depth {
         Depth::B16 => BitDepth::Int16,
@@ -426,7 +427,7 @@ fn render_one(
     bar: &ProgressBar,
 ) -> Result<String, String> {
     let audio = wav::read(input).map_err(|e| e.to_string())?;
-    let rendered = render(model, &audio, opts, &mut |n| bar.inc(n as u64))
+    let rendered = render(model, None, &audio, opts, &mut |n| bar.inc(n as u64))
         .map_err(|e| format!("{}: {e}", input.display()))?;
     // Written beside the target and renamed: an interrupted render never leaves a
     // truncated file under the output's name.

@@ -15,14 +15,17 @@ pub mod gate;
 pub mod ir;
 pub mod levels;
 pub mod model_slot;
+pub mod preset;
 pub mod render;
 pub mod resample;
-pub mod smooth;
 pub mod smoother;
+pub mod source;
 pub mod tone_stack;
 pub mod wav;
 
-pub use chain::{Chain, ChainSettings, ChannelMode, Meter, OutputMode};
+pub use chain::{
+    Chain, ChainSettings, ChannelMode, GateSettings, Meter, OutputMode, Retired, ToneSettings,
+};
 pub use model_slot::{ModelSlot, SlotSpec};
 
 /// The loudness the reference plugin's "Normalized" output mode brings a model to.

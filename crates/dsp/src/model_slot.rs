@@ -3,6 +3,8 @@
 
 use tubeless_nam::{ActivationMode, BuildOptions, Engine, NamFile};
 
+use crate::levels::ModelLevels;
+
 /// What a slot is built for: the host's side of the connection.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct SlotSpec {
@@ -17,7 +19,7 @@ pub struct SlotSpec {
 pub struct ModelSlot {
     engines: [Engine; 2],
     host_rate: f64,
-    loudness_db: Option<f64>,
+    levels: ModelLevels,
 }
 
 /// The channel each engine of a slot serves.
@@ -42,7 +44,7 @@ impl ModelSlot {
         Ok(ModelSlot {
             engines: [Engine::build(file, options)?, Engine::build(file, options)?],
             host_rate: spec.host_rate,
-            loudness_db: file.metadata.loudness,
+            levels: levels_of(file),
         })
     }
 
@@ -81,8 +83,15 @@ impl ModelSlot {
         (self.model_rate() - self.host_rate).abs() > 1e-6 * self.host_rate
     }
 
-    /// The model's measured loudness (dBFS RMS for the trainer's standard input).
-    pub fn loudness_db(&self) -> Option<f64> {
-        self.loudness_db
+    /// What the model's metadata says about levels (for the output modes and input
+    /// calibration).
+    pub fn levels(&self) -> ModelLevels {
+        self.levels
     }
+}
+
+/// The level metadata of a model file.
+pub fn levels_of(file: &NamFile) -> ModelLevels {
+    let md = &file.metadata;
+    ModelLevels::new(md.loudness, md.input_level_dbu, md.output_level_dbu)
 }

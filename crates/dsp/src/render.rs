@@ -4,8 +4,13 @@
 
 use tubeless_nam::{ActivationMode, BuildOptions, Engine, NamFile, Result};
 
-use crate::chain::{Chain, ChainSettings, ChannelMode, OutputMode};
-use crate::model_slot::{ModelSlot, SlotSpec};
+use crate::chain::{Chain, ChainSettings};
+use crate::ir::{IrFile, IrOptions, IrSlot};
+use crate::levels::{
+    input_calibration_availability, input_calibration_gain_db, output_mode_availability,
+    output_mode_gain_db, OutputMode,
+};
+use crate::model_slot::{levels_of, ModelSlot, SlotSpec};
 use crate::resample::Resampler;
 use crate::wav::Audio;
 
@@ -19,6 +24,8 @@ pub struct RenderOptions {
     pub activations: ActivationMode,
     /// The chain's settings (bypass is ignored).
     pub chain: ChainSettings,
+    /// How a cabinet IR's level is set.
+    pub ir_options: IrOptions,
     /// Seconds of silence after the input, so the amp can ring out.
     pub tail_seconds: f64,
 }
@@ -29,6 +36,7 @@ impl Default for RenderOptions {
             raw: false,
             activations: ActivationMode::Accurate,
             chain: ChainSettings::default(),
+            ir_options: IrOptions::default(),
             tail_seconds: 0.0,
         }
     }
@@ -36,31 +44,45 @@ impl Default for RenderOptions {
 
 /// Why the output level is what it is, for the CLI to tell the user.
 pub fn level_note(file: &NamFile, opts: &RenderOptions) -> Option<String> {
-    if opts.raw || opts.chain.output_mode == OutputMode::Raw {
+    if opts.raw {
         return None;
     }
-    let total = |level: f64| level + opts.chain.output_gain_db as f64;
-    Some(match file.metadata.loudness {
-        Some(l) => format!(
-            "model loudness {l:.1} dB: normalizing to -18 dB (output gain {:+.1} dB)",
-            total(crate::chain::model_level_db(
-                OutputMode::Normalized,
-                Some(l)
-            ))
-        ),
-        None => format!(
-            "model has no loudness metadata: not normalized (output gain {:+.1} dB)",
-            total(0.0)
-        ),
-    })
+    let c = &opts.chain;
+    let levels = levels_of(file);
+    let mode_db = output_mode_gain_db(c.output_mode, Some(&levels), c.input_calibration_dbu as f64);
+    let total = mode_db + c.output_gain_db as f64;
+    let mut notes = Vec::new();
+    match output_mode_availability(c.output_mode, Some(&levels)) {
+        Err(why) => notes.push(format!(
+            "output mode {}: {why}; playing raw (output gain {total:+.1} dB)",
+            c.output_mode.name()
+        )),
+        Ok(()) if c.output_mode != OutputMode::Raw => notes.push(format!(
+            "output mode {}: {mode_db:+.1} dB (output gain {total:+.1} dB)",
+            c.output_mode.name()
+        )),
+        Ok(()) => {}
+    }
+    if c.input_calibration {
+        match input_calibration_availability(Some(&levels)) {
+            Err(why) => notes.push(format!("input calibration: {why}; not calibrated")),
+            Ok(()) => notes.push(format!(
+                "input calibrated: {:+.1} dB",
+                input_calibration_gain_db(true, Some(&levels), c.input_calibration_dbu as f64)
+            )),
+        }
+    }
+    (!notes.is_empty()).then(|| notes.join("\n"))
 }
 
 /// Renders `audio` through the model. Two channels go to the chain as the plugin's stereo
 /// input (averaged, or each through its own engine in dual mono); more are averaged to
-/// mono first. The output has as many channels as the input. `progress` is called with
+/// mono first. The output has as many channels as the input (at least two through a
+/// stereo cabinet IR). `progress` is called with
 /// increments of processed input frames.
 pub fn render(
     file: &NamFile,
+    ir: Option<&IrFile>,
     audio: &Audio,
     opts: &RenderOptions,
     progress: &mut dyn FnMut(usize),
@@ -76,9 +98,10 @@ pub fn render(
         v.resize(len, 0.0);
         v
     };
-    let stereo = !opts.raw && n_ch == 2 && opts.chain.channel_mode == ChannelMode::DualMono;
-    // The chain's inputs: L and R when dual mono can tell them apart, else one mono sum.
-    let mut inputs: Vec<Vec<f32>> = if stereo || (!opts.raw && n_ch == 2) {
+    // The chain's inputs: L and R of a stereo file (averaged or dual mono, as the plugin
+    // would), else one mono sum of all channels.
+    let stereo_in = !opts.raw && n_ch == 2;
+    let mut inputs: Vec<Vec<f32>> = if stereo_in {
         audio.channels.iter().map(padded).collect()
     } else {
         let mut mono = vec![0.0f32; len];
@@ -91,6 +114,11 @@ pub fn render(
         mono.iter_mut().for_each(|x| *x *= inv);
         vec![mono]
     };
+    let n_in = inputs.len();
+    if !opts.raw && n_in == 1 {
+        // A right output buffer for a stereo cabinet.
+        inputs.push(vec![0.0; inputs[0].len()]);
+    }
 
     let model_rate = file.sample_rate;
     let same_rate = (model_rate - rate).abs() < 1e-6;
@@ -103,6 +131,7 @@ pub fn render(
         }
     }
 
+    let mut stereo_out = false;
     if opts.raw {
         let mut engine = Engine::build(
             file,
@@ -131,7 +160,8 @@ pub fn render(
         };
         let mut chain = Chain::new(chain_rate, RENDER_BLOCK, settings);
         chain.place(Some(Box::new(slot)));
-        let n_in = inputs.len();
+        chain.place_ir(ir.map(|f| IrSlot::build(f, chain_rate, opts.ir_options)));
+        stereo_out = chain.ir().is_some_and(|c| c.is_stereo()) && settings.cab_enabled;
         run_in_blocks(&mut inputs, len, progress, |bufs| {
             chain.process(bufs, n_in);
         });
@@ -142,11 +172,19 @@ pub fn render(
             *ch = span.down(ch);
         }
     }
-    let channels = if inputs.len() == n_ch {
-        inputs
-    } else {
-        vec![inputs[0].clone(); n_ch]
-    };
+    // As many channels as the input (two for a mono file through a stereo cab): the left
+    // result on the first, the right one on the second, the left again on any more.
+    let out_ch = if stereo_out { n_ch.max(2) } else { n_ch };
+    let distinct = stereo_out || n_in == 2;
+    let channels = (0..out_ch)
+        .map(|k| {
+            if distinct && k == 1 {
+                inputs[1].clone()
+            } else {
+                inputs[0].clone()
+            }
+        })
+        .collect();
     Ok(Audio {
         sample_rate: audio.sample_rate,
         channels,

@@ -8,6 +8,8 @@
 //!   gain, trims).
 //! - `Glide`: a critically damped curve whose slope is continuous too (filter
 //!   coefficients; the tone stack).
+//! - `Ramp`: a 0..1 position over a whole number of samples, for crossfades, with the
+//!   equal-gain raised-cosine weight the chain's crossfades use.
 //!
 //! Every method is real-time safe: no allocation, no panics, non-finite targets
 //! ignored.
@@ -361,6 +363,83 @@ impl Glide {
     }
 }
 
+/// A position that travels linearly between 0 and 1 over a fixed number of samples, for
+/// crossfades. [`Ramp::weight`] shapes it into an equal-gain raised cosine: the two signals
+/// of a crossfade are the same instrument, highly correlated, so their gains must sum to 1.
+#[derive(Debug, Clone)]
+pub struct Ramp {
+    /// Position in samples out of `len`: integers, so both ends are reached exactly.
+    at: u32,
+    target: u32,
+    len: u32,
+}
+
+impl Ramp {
+    pub fn new(sample_rate: f64, ms: f64, at: f32) -> Self {
+        let len = (ms * 1e-3 * sample_rate).round().clamp(1.0, 1e8) as u32;
+        let mut r = Ramp {
+            at: 0,
+            target: 0,
+            len,
+        };
+        r.jump_to(at);
+        r.target = r.at;
+        r
+    }
+
+    fn steps(&self, pos: f32) -> u32 {
+        (pos.clamp(0.0, 1.0) * self.len as f32).round() as u32
+    }
+
+    pub fn set_target(&mut self, target: f32) {
+        self.target = self.steps(target);
+    }
+
+    pub fn snap(&mut self) {
+        self.at = self.target;
+    }
+
+    pub fn jump_to(&mut self, pos: f32) {
+        self.at = self.steps(pos);
+    }
+
+    pub fn position(&self) -> f32 {
+        self.at as f32 / self.len as f32
+    }
+
+    pub fn target(&self) -> f32 {
+        self.target as f32 / self.len as f32
+    }
+
+    pub fn is_settled(&self) -> bool {
+        self.at == self.target
+    }
+
+    /// Advances one sample; returns the new linear position.
+    #[inline]
+    pub fn advance(&mut self) -> f32 {
+        if self.at < self.target {
+            self.at += 1;
+        } else if self.at > self.target {
+            self.at -= 1;
+        }
+        self.position()
+    }
+
+    /// The equal-gain raised-cosine weight of a linear position; exactly 0 and 1 at the
+    /// ends.
+    #[inline]
+    pub fn weight(pos: f32) -> f32 {
+        if pos <= 0.0 {
+            0.0
+        } else if pos >= 1.0 {
+            1.0
+        } else {
+            0.5 - 0.5 * (std::f32::consts::PI * pos).cos()
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -488,5 +567,21 @@ mod tests {
         z.set_target(2.0);
         assert_eq!(z.next_value(), 2.0);
         assert!(!z.is_smoothing());
+    }
+
+    #[test]
+    fn ramp_weights_sum_to_one_and_end_exactly() {
+        let mut r = Ramp::new(48_000.0, 1.0, 0.0);
+        r.set_target(1.0);
+        let mut last = 0.0;
+        for _ in 0..48 {
+            last = r.advance();
+        }
+        assert_eq!(last, 1.0);
+        assert_eq!(Ramp::weight(1.0), 1.0);
+        assert_eq!(Ramp::weight(0.0), 0.0);
+        for p in [0.1f32, 0.3, 0.5, 0.9] {
+            assert!((Ramp::weight(p) + Ramp::weight(1.0 - p) - 1.0).abs() < 1e-6);
+        }
     }
 }

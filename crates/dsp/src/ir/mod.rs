@@ -16,8 +16,10 @@ mod convolver;
 mod file;
 mod kernels;
 mod prepare;
+mod slot;
 
 pub use cabinet::{Cabinet, Crossfade, DEFAULT_CROSSFADE_MS};
 pub use convolver::{Convolver, FIRST_PARTITION, LAST_PARTITION};
 pub use file::{IrError, IrFile, MAX_FILE_BYTES, MAX_IR_SECONDS};
 pub use prepare::{reference_gain, IrData, IrOptions, Normalization};
+pub use slot::IrSlot;
