@@ -1,4 +1,4 @@
-//! The block kernels: every convolution of the WaveNet is a sum of scaled rows, each row a
+//! The block kernels: every convolution in the engine is a sum of scaled rows, each row a
 //! contiguous run of `n` samples of one channel. Four output rows are updated per source
 //! row read, so each source sample is loaded once per four multiply-adds; the inner loop
 //! is a plain slice loop the compiler vectorises.
@@ -137,15 +137,6 @@ pub fn fill_rows(dst: &mut [f32], stride: usize, values: Option<&[f32]>, rows: u
     for r in 0..rows {
         let v = values.map_or(0.0, |b| b[r]);
         dst[r * stride..][..n].fill(v);
-    }
-}
-
-/// `dst[..n] += a * src[..n]`.
-#[inline(always)]
-pub fn axpy<A: Arith>(dst: &mut [f32], a: f32, src: &[f32], n: usize) {
-    let (d, s) = (&mut dst[..n], &src[..n]);
-    for t in 0..n {
-        d[t] = A::madd(d[t], a, s[t]);
     }
 }
 

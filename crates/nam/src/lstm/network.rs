@@ -2,9 +2,10 @@
 //! time (the recurrence allows nothing else). Weights are stored column-major so each
 //! step is a sum of contiguous `4H` columns, which vectorises.
 
-use super::activation::{fast_sigmoid, fast_tanh, sigmoid, tanh, ActivationMode};
-use super::file::LstmConfig;
-use super::wavenet::kernels::{Arith, Fused, Plain};
+use super::LstmConfig;
+use crate::activation::{fast_sigmoid, fast_tanh, sigmoid, tanh, ActivationMode};
+use crate::kernels::{Arith, Fused, Plain};
+use crate::net::BuildCtx;
 
 struct LstmLayer {
     input_size: usize,
@@ -28,6 +29,7 @@ pub struct Lstm {
     mode: ActivationMode,
     /// Pre-activation gates, 4H.
     gates: Vec<f32>,
+    prewarm: usize,
 }
 
 impl Lstm {
@@ -37,7 +39,7 @@ impl Lstm {
         cfg.num_layers * (4 * h * (h + h.max(cfg.input_size)) + 8 * h) + 5 * h + 1
     }
 
-    pub fn build(cfg: &LstmConfig, weights: &[f32], mode: ActivationMode, fma: bool) -> Self {
+    pub fn build(cfg: &LstmConfig, weights: &[f32], ctx: &BuildCtx, sample_rate: f64) -> Self {
         let h = cfg.hidden_size;
         let mut at = 0;
         let mut take = |n: usize| {
@@ -73,13 +75,14 @@ impl Lstm {
         let head_w = take(h).to_vec();
         let head_b = take(1)[0];
         Lstm {
-            fma,
+            fma: ctx.fma,
             hidden: h,
             layers,
             head_w,
             head_b,
-            mode,
+            mode: ctx.mode,
             gates: vec![0.0; 4 * h],
+            prewarm: LstmConfig::prewarm_samples(sample_rate),
         }
     }
 
@@ -115,7 +118,13 @@ impl Lstm {
         }
     }
 
-    /// Runs `n` samples of silence: the prewarm.
+    /// The file's initial state, then half a second of silence.
+    pub fn prewarm(&mut self) {
+        self.clear();
+        self.process_silence(self.prewarm);
+    }
+
+    /// Runs `n` samples of silence.
     pub fn process_silence(&mut self, n: usize) {
         let mut block = [0.0f32; 64];
         let mut left = n;
