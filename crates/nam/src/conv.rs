@@ -8,7 +8,7 @@
 //! slack and jumps back (copying only the history) when the slack is used up, so the copy
 //! costs well under one float per sample and channel.
 
-use crate::kernels::{fill_rows, mac_rows, tile_weights, Arith};
+use crate::kernels::{axpy, fill_rows, mac_rows, tile_weights, Arith, Fused, Plain};
 
 /// Slack after a history: at least two blocks, at least the history itself (so a rewind
 /// copies at most once per `history` samples), at least 1024.
@@ -171,6 +171,9 @@ pub(crate) struct Conv {
     taps_per_group: usize,
     bias: Option<Vec<f32>>,
     out_channels: usize,
+    /// One input channel and one tap per group (a mono input mixin): each output row is
+    /// a scaled copy of one source row, cheaper as an axpy than through the tiled kernel.
+    single: bool,
 }
 
 impl Conv {
@@ -202,6 +205,7 @@ impl Conv {
             taps_per_group: cols,
             bias,
             out_channels: shape.out_channels,
+            single: cols == 1,
         }
     }
 
@@ -213,13 +217,57 @@ impl Conv {
 
     /// `dst += W * src` (no bias), `src` being the start of the window the taps index.
     #[inline(always)]
-    pub fn accumulate<A: Arith, const T: usize>(
+    pub fn accumulate<A: Isa>(&self, dst: &mut [f32], dst_stride: usize, src: &[f32], n: usize) {
+        if self.single {
+            self.axpy_rows::<A>(dst, dst_stride, src, n);
+        } else {
+            A::conv(self, dst, dst_stride, src, n, false);
+        }
+    }
+
+    /// `dst = b + W * src`.
+    #[inline(always)]
+    pub fn run<A: Isa>(&self, dst: &mut [f32], dst_stride: usize, src: &[f32], n: usize) {
+        if self.single {
+            self.start(dst, dst_stride, n);
+            self.axpy_rows::<A>(dst, dst_stride, src, n);
+        } else {
+            A::conv(self, dst, dst_stride, src, n, true);
+        }
+    }
+
+    /// One input channel and one tap per group (a mono input mixin): each output row is a
+    /// scaled copy of one source row. (With one column, the tiled layout is the plain
+    /// one: row `o`'s weight at `o`.)
+    #[inline(always)]
+    fn axpy_rows<A: Arith>(&self, dst: &mut [f32], dst_stride: usize, src: &[f32], n: usize) {
+        for g in 0..self.groups {
+            let src = &src[self.taps[g]..];
+            for o in 0..self.out_per_group {
+                let (row, w) = (g * self.out_per_group + o, self.w[g * self.w_per_group + o]);
+                axpy::<A>(&mut dst[row * dst_stride..], w, src, n);
+            }
+        }
+    }
+
+    /// The whole convolution, every group, through the tiled kernel (`T` samples a tile).
+    #[inline(always)]
+    fn compute<A: Arith, const T: usize>(
         &self,
         dst: &mut [f32],
         dst_stride: usize,
         src: &[f32],
         n: usize,
+        start: bool,
     ) {
+        if start {
+            self.start(dst, dst_stride, n);
+        }
+        if self.groups == 1 {
+            let og = self.out_per_group;
+            mac_rows::<A, T>(dst, dst_stride, og, src, &self.taps, &self.w, n);
+            return;
+        }
         for g in 0..self.groups {
             mac_rows::<A, T>(
                 &mut dst[g * self.out_per_group * dst_stride..],
@@ -233,22 +281,44 @@ impl Conv {
         }
     }
 
-    /// `dst = b + W * src`.
-    #[inline(always)]
-    pub fn run<A: Arith, const T: usize>(
-        &self,
-        dst: &mut [f32],
-        dst_stride: usize,
-        src: &[f32],
-        n: usize,
-    ) {
-        self.start(dst, dst_stride, n);
-        self.accumulate::<A, T>(dst, dst_stride, src, n);
-    }
-
     pub fn bias(&self) -> Option<&[f32]> {
         self.bias.as_deref()
     }
+}
+
+/// The instruction set a network runs in. Each convolution is one out-of-line call into
+/// a copy of the kernel compiled for it (`Plain`: baseline, 8 samples a tile; `Fused`:
+/// AVX2 + FMA, 16): inlined into the loop over layers instead, the many copies left their
+/// own loops too few registers, and a call per convolution and block costs less.
+pub(crate) trait Isa: Arith {
+    fn conv(conv: &Conv, dst: &mut [f32], dst_stride: usize, src: &[f32], n: usize, start: bool);
+}
+
+impl Isa for Plain {
+    #[inline(never)]
+    fn conv(conv: &Conv, dst: &mut [f32], dst_stride: usize, src: &[f32], n: usize, start: bool) {
+        conv.compute::<Plain, 8>(dst, dst_stride, src, n, start);
+    }
+}
+
+impl Isa for Fused {
+    #[inline(never)]
+    fn conv(conv: &Conv, dst: &mut [f32], dst_stride: usize, src: &[f32], n: usize, start: bool) {
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: `Fused` only runs in the networks' AVX2 + FMA builds, which are only
+        // chosen when the CPU reports both (`Kernels::Fast` at `Engine::build`).
+        unsafe {
+            conv_fma(conv, dst, dst_stride, src, n, start)
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        conv.compute::<Fused, 16>(dst, dst_stride, src, n, start);
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+fn conv_fma(conv: &Conv, dst: &mut [f32], dst_stride: usize, src: &[f32], n: usize, start: bool) {
+    conv.compute::<Fused, 16>(dst, dst_stride, src, n, start);
 }
 
 #[cfg(test)]
@@ -268,7 +338,7 @@ mod tests {
         let x: Vec<f32> = (0..4 * stride).map(|i| (i as f32 * 0.11).cos()).collect();
         let conv = Conv::new(shape, &mut Weights::new(&weights), stride);
         let mut y = vec![0.0f32; 6 * n];
-        conv.run::<Plain, 4>(&mut y, n, &x, n);
+        conv.run::<Plain>(&mut y, n, &x, n);
         for o in 0..6 {
             let g = o / 3;
             for t in 0..n {

@@ -9,10 +9,10 @@
 use serde_json::{json, Value};
 
 use crate::activation::{Activation, ActivationMode};
-use crate::conv::{Conv, ConvShape, Hist, Weights};
+use crate::conv::{Conv, ConvShape, Hist, Isa, Weights};
 use crate::error::{Error, Result};
 use crate::json::Field;
-use crate::kernels::{Arith, Fused, Plain};
+use crate::kernels::{Fused, Plain};
 use crate::limits::*;
 use crate::net::BuildCtx;
 
@@ -272,17 +272,17 @@ impl ConvNet {
             unsafe { self.process_fma(io) };
             return;
         }
-        self.process_with::<Plain, 8>(io);
+        self.process_with::<Plain>(io);
     }
 
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx2,fma")]
     fn process_fma(&mut self, io: &mut [f32]) {
-        self.process_with::<Fused, 16>(io);
+        self.process_with::<Fused>(io);
     }
 
     #[inline(always)]
-    fn process_with<A: Arith, const T: usize>(&mut self, io: &mut [f32]) {
+    fn process_with<A: Isa>(&mut self, io: &mut [f32]) {
         let n = io.len();
         let mb = self.max_block;
         let mode = self.mode;
@@ -301,7 +301,7 @@ impl ConvNet {
                 }
                 None => (&mut self.out[..], mb),
             };
-            b.conv.run::<A, T>(dst, stride, b.hist.window(), n);
+            b.conv.run::<A>(dst, stride, b.hist.window(), n);
             for r in 0..self.channels {
                 let row = &mut dst[r * stride..][..n];
                 if let Some((scale, loc)) = &b.norm {
@@ -313,6 +313,6 @@ impl ConvNet {
             }
             b.hist.advance(n);
         }
-        self.head.run::<A, T>(io, mb, &self.out, n);
+        self.head.run::<A>(io, mb, &self.out, n);
     }
 }

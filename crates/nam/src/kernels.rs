@@ -140,6 +140,15 @@ pub fn fill_rows(dst: &mut [f32], stride: usize, values: Option<&[f32]>, rows: u
     }
 }
 
+/// `dst[..n] += a * src[..n]`.
+#[inline(always)]
+pub fn axpy<A: Arith>(dst: &mut [f32], a: f32, src: &[f32], n: usize) {
+    let (d, s) = (&mut dst[..n], &src[..n]);
+    for t in 0..n {
+        d[t] = A::madd(d[t], a, s[t]);
+    }
+}
+
 /// `dst[..n] += src[..n]`.
 #[inline(always)]
 pub fn add(dst: &mut [f32], src: &[f32], n: usize) {

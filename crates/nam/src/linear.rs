@@ -7,10 +7,10 @@
 
 use serde_json::{json, Value};
 
-use crate::conv::{Conv, ConvShape, Hist, Weights};
+use crate::conv::{Conv, ConvShape, Hist, Isa, Weights};
 use crate::error::{Error, Result};
 use crate::json::Field;
-use crate::kernels::{Arith, Fused, Plain};
+use crate::kernels::{Fused, Plain};
 use crate::limits::*;
 use crate::net::BuildCtx;
 
@@ -101,22 +101,22 @@ impl Linear {
             unsafe { self.process_fma(io) };
             return;
         }
-        self.process_with::<Plain, 8>(io);
+        self.process_with::<Plain>(io);
     }
 
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx2,fma")]
     fn process_fma(&mut self, io: &mut [f32]) {
-        self.process_with::<Fused, 16>(io);
+        self.process_with::<Fused>(io);
     }
 
     #[inline(always)]
-    fn process_with<A: Arith, const T: usize>(&mut self, io: &mut [f32]) {
+    fn process_with<A: Isa>(&mut self, io: &mut [f32]) {
         let n = io.len();
         self.hist.make_room(n);
         let pos = self.hist.pos;
         self.hist.buf[pos..pos + n].copy_from_slice(io);
-        self.conv.run::<A, T>(io, n, self.hist.window(), n);
+        self.conv.run::<A>(io, n, self.hist.window(), n);
         self.hist.advance(n);
     }
 }

@@ -1,8 +1,7 @@
 //! FiLM at run time: a 1x1 of the condition gives, per channel and sample, a scale (and a
 //! shift) for the signal it modulates: `x * scale + shift`.
 
-use crate::conv::{Conv, ConvShape, Weights};
-use crate::kernels::Arith;
+use crate::conv::{Conv, ConvShape, Isa, Weights};
 
 pub(super) struct Film {
     proj: Conv,
@@ -24,7 +23,7 @@ impl Film {
 
     /// Modulates `width` rows of `x` in place. `proj` is scratch for the projection.
     #[inline(always)]
-    pub fn apply<A: Arith, const T: usize>(
+    pub fn apply<A: Isa>(
         &self,
         x: &mut [f32],
         x_stride: usize,
@@ -33,7 +32,7 @@ impl Film {
         mb: usize,
         n: usize,
     ) {
-        self.proj.run::<A, T>(proj, mb, cond, n);
+        self.proj.run::<A>(proj, mb, cond, n);
         let (scale, shift) = proj.split_at(self.width * mb);
         for r in 0..self.width {
             let x = &mut x[r * x_stride..][..n];
@@ -54,7 +53,7 @@ impl Film {
     /// `out = film(x)`, leaving `x` as it is (for the condition itself).
     #[inline(always)]
     #[allow(clippy::too_many_arguments)]
-    pub fn apply_into<A: Arith, const T: usize>(
+    pub fn apply_into<A: Isa>(
         &self,
         x: &[f32],
         out: &mut [f32],
@@ -66,6 +65,6 @@ impl Film {
         for r in 0..self.width {
             out[r * mb..][..n].copy_from_slice(&x[r * mb..][..n]);
         }
-        self.apply::<A, T>(out, mb, cond, proj, mb, n);
+        self.apply::<A>(out, mb, cond, proj, mb, n);
     }
 }

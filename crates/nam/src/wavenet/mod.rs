@@ -3,6 +3,7 @@
 
 pub(crate) mod config;
 mod film;
+mod layer;
 pub(crate) mod network;
 pub(crate) mod parse;
 pub(crate) mod slim;

@@ -6,28 +6,12 @@
 
 use super::config::*;
 use super::film::Film;
+use super::layer::{Layer, Scratch};
 use crate::activation::{Activation, ActivationMode};
-use crate::conv::{Conv, Hist, Weights};
+use crate::conv::{Conv, Hist, Isa, Weights};
 use crate::file::NamFile;
-use crate::kernels::{add, fill_rows, Arith, Fused, Plain};
+use crate::kernels::{fill_rows, Fused, Plain};
 use crate::net::{BuildCtx, Net};
-
-struct Layer {
-    /// This layer's input (FiLMed, when `conv_pre_film` is on), `channels` rows.
-    hist: Hist,
-    conv: Conv,
-    mixin: Conv,
-    layer1x1: Option<Conv>,
-    head1x1: Option<Conv>,
-    /// Indexed by [`FilmSlot`].
-    film: [Option<Film>; 8],
-    activation: Activation,
-    gating: Gating,
-    channels: usize,
-    bottleneck: usize,
-    mid: usize,
-    head_in: usize,
-}
 
 struct Array {
     rechannel: Conv,
@@ -159,23 +143,6 @@ pub struct WaveNet {
     s: Scratch,
 }
 
-/// Per-layer scratch, shared by all layers.
-struct Scratch {
-    mb: usize,
-    /// The dilated conv's output, then the activation in its top rows.
-    z: Vec<f32>,
-    /// A layer's raw input when `conv_pre_film` replaces its history with the FiLMed one.
-    raw: Vec<f32>,
-    /// A conv's output waiting for its post-FiLM (mixin, layer 1x1, head 1x1).
-    tmp: Vec<f32>,
-    /// FiLM projections.
-    proj: Vec<f32>,
-    /// The condition after `input_mixin_pre_film`.
-    cond2: Vec<f32>,
-    /// Blended gating's pre-activation, one row.
-    row: Vec<f32>,
-}
-
 impl WaveNet {
     /// Floats the engine will allocate for `cfg` at `max_block` (a condition DSP's
     /// included): checked against the memory limit before anything is allocated.
@@ -280,6 +247,7 @@ impl WaveNet {
                     let (shape, f) = (a.film_conv(slot, l)?, a.film(slot)?);
                     Some(Film::new(shape, f.shift, w, mb))
                 });
+                let film = film.iter().any(Option::is_some).then(|| Box::new(film));
                 Layer {
                     hist,
                     conv,
@@ -391,18 +359,18 @@ impl WaveNet {
             unsafe { self.run_fma(n) };
             return;
         }
-        self.run_with::<Plain, 8>(n);
+        self.run_with::<Plain>(n);
     }
 
     /// The same code compiled for AVX2 + FMA: twice the vector width, fused multiply-adds.
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx2,fma")]
     fn run_fma(&mut self, n: usize) {
-        self.run_with::<Fused, 16>(n);
+        self.run_with::<Fused>(n);
     }
 
     #[inline(always)]
-    fn run_with<A: Arith, const T: usize>(&mut self, n: usize) {
+    fn run_with<A: Isa>(&mut self, n: usize) {
         let mb = self.max_block;
         let mode = self.mode;
         let WaveNet {
@@ -448,7 +416,7 @@ impl WaveNet {
                 h0.make_room(n);
                 let (cap, pos) = (h0.cap, h0.pos);
                 let src: &[f32] = if ai == 0 { input } else { x_in };
-                rechannel.run::<A, T>(&mut h0.buf[pos..], cap, src, n);
+                rechannel.run::<A>(&mut h0.buf[pos..], cap, src, n);
             }
 
             for li in 0..layers.len() {
@@ -464,10 +432,10 @@ impl WaveNet {
                     None => (&mut x_out[..], mb),
                 };
                 let acc_now = &mut acc.buf[acc_pos..];
-                done[li].run::<A, T>(s, cond, acc_now, acc_cap, dst, dst_stride, mode, n);
+                done[li].run::<A>(s, cond, acc_now, acc_cap, dst, dst_stride, mode, n);
             }
 
-            head.run::<A, T>(head_io, mb, acc.window(), n);
+            head.run::<A>(head_io, mb, acc.window(), n);
             acc.advance(n);
             std::mem::swap(x_in, x_out);
         }
@@ -489,189 +457,10 @@ impl WaveNet {
                     row.copy_from_slice(&src[r * mb..][..n]);
                     p.activation.apply(mode, r, row);
                 }
-                p.conv.run::<A, T>(dst, mb, p.hist.window(), n);
+                p.conv.run::<A>(dst, mb, p.hist.window(), n);
                 p.hist.advance(n);
                 std::mem::swap(&mut src, &mut dst);
             }
         }
-    }
-}
-
-impl Layer {
-    /// One layer on `n` samples: reads its history, adds its skip term to `acc` and writes
-    /// the residual to `dst`.
-    #[inline(always)]
-    #[allow(clippy::too_many_arguments)]
-    fn run<A: Arith, const T: usize>(
-        &mut self,
-        s: &mut Scratch,
-        cond: &[f32],
-        acc: &mut [f32],
-        acc_stride: usize,
-        dst: &mut [f32],
-        dst_stride: usize,
-        mode: ActivationMode,
-        n: usize,
-    ) {
-        let Scratch {
-            mb,
-            z,
-            raw,
-            tmp,
-            proj,
-            cond2,
-            row,
-        } = s;
-        let mb = *mb;
-        let Layer {
-            hist,
-            conv,
-            mixin,
-            layer1x1,
-            head1x1,
-            film,
-            activation,
-            gating,
-            channels,
-            bottleneck,
-            mid,
-            head_in,
-        } = self;
-        let (c, bn) = (*channels, *bottleneck);
-        let film: &[Option<Film>; 8] = film;
-        let f = |slot: FilmSlot| film[slot as usize].as_ref();
-        let (cap, pos) = (hist.cap, hist.pos);
-
-        // The conv reads the FiLMed input's history; the residual keeps the raw input.
-        let pre = f(FilmSlot::ConvPre);
-        if let Some(fm) = pre {
-            for r in 0..c {
-                raw[r * mb..][..n].copy_from_slice(&hist.buf[r * cap + pos..][..n]);
-            }
-            fm.apply::<A, T>(&mut hist.buf[pos..], cap, cond, proj, mb, n);
-        }
-
-        // z = conv(history) [post-FiLM] + mixin(condition [pre-FiLM]) [post-FiLM]
-        conv.run::<A, T>(z, mb, hist.window(), n);
-        if let Some(fm) = f(FilmSlot::ConvPost) {
-            fm.apply::<A, T>(z, mb, cond, proj, mb, n);
-        }
-        let mix_src: &[f32] = match f(FilmSlot::InputMixinPre) {
-            Some(fm) => {
-                fm.apply_into::<A, T>(cond, cond2, cond, proj, mb, n);
-                cond2
-            }
-            None => cond,
-        };
-        match f(FilmSlot::InputMixinPost) {
-            Some(fm) => {
-                mixin.run::<A, T>(tmp, mb, mix_src, n);
-                fm.apply::<A, T>(tmp, mb, cond, proj, mb, n);
-                for r in 0..*mid {
-                    add(&mut z[r * mb..], &tmp[r * mb..], n);
-                }
-            }
-            None => mixin.accumulate::<A, T>(z, mb, mix_src, n),
-        }
-        if let Some(fm) = f(FilmSlot::ActivationPre) {
-            fm.apply::<A, T>(z, mb, cond, proj, mb, n);
-        }
-
-        // The activation, written over z's top `bn` rows.
-        match gating {
-            Gating::None => {
-                for r in 0..bn {
-                    activation.apply(mode, r, &mut z[r * mb..][..n]);
-                }
-            }
-            Gating::Gated(g) => {
-                let (top, bottom) = z.split_at_mut(bn * mb);
-                for r in 0..bn {
-                    let a = &mut top[r * mb..][..n];
-                    activation.apply(mode, r, a);
-                    let b = &mut bottom[r * mb..][..n];
-                    g.apply(mode, r, b);
-                    for (a, b) in a.iter_mut().zip(b.iter()) {
-                        *a *= *b;
-                    }
-                }
-            }
-            Gating::Blended(g) => {
-                let (top, bottom) = z.split_at_mut(bn * mb);
-                let x = &mut row[..n];
-                for r in 0..bn {
-                    let a = &mut top[r * mb..][..n];
-                    x.copy_from_slice(a);
-                    activation.apply(mode, r, a);
-                    let alpha = &mut bottom[r * mb..][..n];
-                    g.apply(mode, r, alpha);
-                    // alpha * act(x) + (1 - alpha) * x
-                    for t in 0..n {
-                        a[t] = A::madd(x[t], alpha[t], a[t] - x[t]);
-                    }
-                }
-            }
-        }
-        if let Some(fm) = f(FilmSlot::ActivationPost) {
-            fm.apply::<A, T>(z, mb, cond, proj, mb, n);
-        }
-
-        // Skip path: the head accumulates the activation (or its head 1x1).
-        match head1x1 {
-            Some(h) => {
-                h.run::<A, T>(tmp, mb, z, n);
-                if let Some(fm) = f(FilmSlot::Head1x1Post) {
-                    fm.apply::<A, T>(tmp, mb, cond, proj, mb, n);
-                }
-                for r in 0..*head_in {
-                    add(&mut acc[r * acc_stride..], &tmp[r * mb..], n);
-                }
-            }
-            None => {
-                for r in 0..bn {
-                    add(&mut acc[r * acc_stride..], &z[r * mb..], n);
-                }
-            }
-        }
-
-        // Residual: next = input + layer1x1(a) [post-FiLM], or input + a.
-        let (x, x_stride): (&[f32], usize) = match pre {
-            Some(_) => (raw, mb),
-            None => (&hist.buf[pos..], cap),
-        };
-        let sum_into = |dst: &mut [f32], other: &[f32]| {
-            for r in 0..c {
-                let d = &mut dst[r * dst_stride..][..n];
-                for ((y, a), b) in d
-                    .iter_mut()
-                    .zip(&x[r * x_stride..][..n])
-                    .zip(&other[r * mb..][..n])
-                {
-                    *y = a + b;
-                }
-            }
-        };
-        match layer1x1 {
-            Some(l) => match f(FilmSlot::Layer1x1Post) {
-                Some(fm) => {
-                    l.run::<A, T>(tmp, mb, z, n);
-                    fm.apply::<A, T>(tmp, mb, cond, proj, mb, n);
-                    sum_into(dst, tmp);
-                }
-                None => {
-                    let bias = l.bias().unwrap_or(&[]);
-                    for r in 0..c {
-                        let b = bias.get(r).copied().unwrap_or(0.0);
-                        let d = &mut dst[r * dst_stride..][..n];
-                        for (y, a) in d.iter_mut().zip(&x[r * x_stride..][..n]) {
-                            *y = a + b;
-                        }
-                    }
-                    l.accumulate::<A, T>(dst, dst_stride, z, n);
-                }
-            },
-            None => sum_into(dst, z),
-        }
-        hist.advance(n);
     }
 }
