@@ -39,11 +39,11 @@ fn a_container_picks_the_first_submodel_whose_max_value_exceeds_the_size() {
     for (size, step) in [
         (0.0f32, 0),
         (0.29, 0),
-        (0.300_000_02, 1), // above 0.3 in f64 too
+        (0.3, 1), // f32 0.3 is 0.30000001, above the f64 0.3
         (0.5, 1),
         (0.69, 1),
         (0.7, 1), // f32 0.7 is 0.69999999 (what a float parameter hands the reference)
-        (0.700_000_1, 2),
+        (f32::from_bits(0.7f32.to_bits() + 1), 2),
         (1.0, 2),
         (7.0, 2),  // clamped to 1.0
         (-3.0, 0), // clamped to 0.0
