@@ -257,3 +257,11 @@ fn models_without_sizes_ignore_the_control() {
     assert_eq!(a, render(&file, &input, 512));
     assert!(file.size_steps().is_empty());
 }
+
+/// The host moves engines between threads (built off the audio thread, run on it).
+#[test]
+fn engines_and_files_can_move_between_threads() {
+    fn send<T: Send>() {}
+    send::<Engine>();
+    send::<NamFile>();
+}
