@@ -280,6 +280,14 @@ def main():
         c["weights"][-1:-1] = [0.1] * 6
         d["config"]["condition_dsp"] = c
     mut("condition_dsp_width_mismatch", cond_width)
+
+    def film_width(d):
+        # A 3-channel condition and a FiLM of the 2-channel layer input in 3 groups: the
+        # groups split the condition but not the FiLM's 2 scales.
+        cond_width(d)
+        d["config"]["layers"][0].update(
+            condition_size=3, conv_pre_film={"active": True, "shift": False, "groups": 3})
+    mut("film_groups_vs_width", film_width)
     mut("condition_dsp_bad_nested", lambda d: d["config"].update(
         condition_dsp=dict(wavenet(), version="0.9.0")))
     write("nesting_too_deep", nested_condition(7))

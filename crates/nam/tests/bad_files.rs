@@ -40,6 +40,7 @@ const EXPECTED: &[(&str, &str)] = &[
     ("empty_dilations", "`config.layers[0].dilations` has 0 entries, allowed 1 ..= 256"),
     ("engine_too_large", "the model would need 547628040 bytes of engine memory, more than the 268435456-byte limit"),
     ("film_groups_not_dividing", "`config.layers[0].conv_pre_film.groups` is 2, which does not divide the condition's channels (1)"),
+    ("film_groups_vs_width", "`config.layers[0].conv_pre_film.groups` is 3, which does not divide the FiLM's scale and shift outputs (2)"),
     ("film_not_an_object", "`config.layers[0].conv_post_film` should be a FiLM object {active, shift, groups}, found a number"),
     ("film_on_inactive_head1x1", "`config.layers[0].head1x1_post_film`: this FiLM modulates the head 1x1, which is off"),
     ("film_on_inactive_layer1x1", "`config.layers[0].layer1x1_post_film`: this FiLM modulates the layer 1x1, which is off"),
