@@ -2,8 +2,12 @@
 //! `nam-rs` crate on the same files, blocks 64 and 512. A plain timing harness: each cell
 //! is the best of several passes over 1 s of guitar-like input, after a warm-up.
 //!
-//! Models: the trainer presets in `tests/fixtures/` (always there), plus the seeded
-//! presets and a few real captures from `../shared/models/` when present.
+//! Models: the trainer presets in `tests/fixtures/` (always there), the 0.7.0 ("A2")
+//! fixtures, and the containers and the slimmable WaveNet at each of their sizes, plus the
+//! seeded presets, a few real captures and NAM Core's A2 container from
+//! `../shared/models/` when present. nam-rs runs only A1 WaveNets and LSTMs ("n/a" for
+//! the rest). A last row per container times it while its size switches every 0.25 s
+//! (catch-up and crossfade included).
 //! `TUBELESS_BENCH_FILTER=lstm` narrows the list; `TUBELESS_BENCH_SECONDS` sets the audio
 //! length per pass.
 
@@ -47,6 +51,20 @@ fn time_blocks(input: &[f32], block: usize, mut process: impl FnMut(&mut [f32]))
     })
 }
 
+fn row(label: &str, block: usize, t_ours: f64, peer: Option<f64>, len: usize, seconds: f64) {
+    let ns_ours = t_ours * 1e9 / len as f64;
+    let rtf_ours = t_ours / seconds;
+    match peer {
+        Some(t_peer) => println!(
+            "| {label} | {block} | {ns_ours:.1} | {rtf_ours:.4} | {:.1} | {:.4} | {:.2}x |",
+            t_peer * 1e9 / len as f64,
+            t_peer / seconds,
+            t_peer / t_ours
+        ),
+        None => println!("| {label} | {block} | {ns_ours:.1} | {rtf_ours:.4} | n/a | n/a | |"),
+    }
+}
+
 fn models() -> Vec<PathBuf> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let mut v = Vec::new();
@@ -63,10 +81,26 @@ fn models() -> Vec<PathBuf> {
         let preset = ["standard", "lite", "feather", "nano"]
             .iter()
             .any(|s| name.starts_with(&format!("wavenet_{s}_v054")) || name.starts_with("lstm_"));
-        if preset {
+        let newer = [
+            "a2_everything",
+            "wavenet_condition_dsp",
+            "wavenet_slimmable",
+            "container_",
+            "sequential_",
+            "convnet_batchnorm",
+            "linear_",
+        ]
+        .iter()
+        .any(|s| name.starts_with(s));
+        if preset || newer {
             v.push(p);
         }
     }
+    v.extend(
+        list(&root.join("tests/fixtures/a2"))
+            .into_iter()
+            .filter(|p| p.to_string_lossy().contains("a2_default_c3")),
+    );
     let shared = std::env::var_os("TUBELESS_SHARED_MODELS")
         .map(PathBuf::from)
         .unwrap_or_else(|| root.join("../../../shared/models"));
@@ -79,6 +113,11 @@ fn models() -> Vec<PathBuf> {
                 .cloned(),
         );
     }
+    v.extend(
+        list(&shared.join("core-examples"))
+            .into_iter()
+            .filter(|p| p.file_name().is_some_and(|n| n == "A2.nam")),
+    );
     if let Ok(filter) = std::env::var("TUBELESS_BENCH_FILTER") {
         v.retain(|p| p.to_string_lossy().contains(&filter));
     }
@@ -107,7 +146,41 @@ fn main() {
             }
         };
         let peer_file = nam_rs::NamModel::from_file(&path).ok();
-        for block in [64usize, 512] {
+        // One row per size step (the middle of its range) for models with a size control.
+        let steps = file.size_steps();
+        let mut sizes: Vec<(String, f32)> = Vec::new();
+        let mut low = 0.0;
+        for (k, s) in steps.iter().enumerate() {
+            let high = s.below.min(1.0);
+            sizes.push((format!("{name} size {k}"), ((low + high) / 2.0) as f32));
+            low = high;
+        }
+        if sizes.is_empty() {
+            sizes.push((name.clone(), 1.0));
+        }
+        for (label, size) in &sizes {
+            for block in [64usize, 512] {
+                let mut ours = Engine::build(
+                    &file,
+                    BuildOptions {
+                        max_block: block,
+                        size: *size,
+                        ..BuildOptions::default()
+                    },
+                )
+                .unwrap();
+                let t_ours = time_blocks(&input, block, |b| ours.process_buffer(b));
+                let peer = peer_file
+                    .as_ref()
+                    .filter(|_| steps.is_empty())
+                    .and_then(|f| nam_rs::Model::from_nam(f).ok())
+                    .map(|mut m| time_blocks(&input, block, |b| m.process_buffer(b)));
+                row(label, block, t_ours, peer, input.len(), seconds);
+            }
+        }
+        if steps.len() > 1 {
+            // The size switching every 0.25 s between the smallest and the largest step.
+            let block = 64;
             let mut ours = Engine::build(
                 &file,
                 BuildOptions {
@@ -116,24 +189,23 @@ fn main() {
                 },
             )
             .unwrap();
-            let t_ours = time_blocks(&input, block, |b| ours.process_buffer(b));
-            let ns_ours = t_ours * 1e9 / input.len() as f64;
-            let rtf_ours = t_ours / seconds;
-            let peer = peer_file
-                .as_ref()
-                .and_then(|f| nam_rs::Model::from_nam(f).ok())
-                .map(|mut m| time_blocks(&input, block, |b| m.process_buffer(b)));
-            match peer {
-                Some(t_peer) => println!(
-                    "| {name} | {block} | {ns_ours:.1} | {rtf_ours:.4} | {:.1} | {:.4} | {:.2}x |",
-                    t_peer * 1e9 / input.len() as f64,
-                    t_peer / seconds,
-                    t_peer / t_ours
-                ),
-                None => {
-                    println!("| {name} | {block} | {ns_ours:.1} | {rtf_ours:.4} | n/a | n/a | |")
+            let every = (0.25 * RATE) as usize / block;
+            let mut k = 0usize;
+            let t = time_blocks(&input, block, |b| {
+                if k % every == 0 {
+                    ours.set_size(if (k / every) % 2 == 0 { 0.0 } else { 1.0 });
                 }
-            }
+                k += 1;
+                ours.process_buffer(b);
+            });
+            row(
+                &format!("{name} switching"),
+                block,
+                t,
+                None,
+                input.len(),
+                seconds,
+            );
         }
     }
     println!("\nRTF = processing time / audio time at 48 kHz, single core (lower is better).");

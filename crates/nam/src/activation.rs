@@ -5,6 +5,11 @@
 //! plugin actually computes (a rational approximation), so a user can get that plugin's
 //! sound bit for bit.
 
+use serde_json::{json, Value};
+
+use crate::error::{Error, Result};
+use crate::json::Field;
+
 /// Which tanh (and LSTM sigmoid) the engine computes. Chosen once, at build time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum ActivationMode {
@@ -43,11 +48,13 @@ pub enum Activation {
         max_slope: f32,
     },
     Softsign,
+    /// `0.5 * (1 + x / (1 + |x|))`: the trainer's Softsign rescaled to 0..1.
+    Softsigmoid,
 }
 
 /// Names accepted in files, for error messages.
 pub const ACTIVATION_NAMES: &str = "Tanh, Hardtanh, Fasttanh, ReLU, LeakyReLU, PReLU, Sigmoid, \
-                                    SiLU, Hardswish, LeakyHardtanh, Softsign";
+                                    SiLU, Hardswish, LeakyHardtanh, Softsign, Softsigmoid";
 
 impl Activation {
     /// Applies the activation in place to one channel's samples.
@@ -135,8 +142,154 @@ impl Activation {
                     *x /= 1.0 + x.abs();
                 }
             }
+            Activation::Softsigmoid => {
+                for x in xs.iter_mut() {
+                    *x = 0.5 * (1.0 + *x / (1.0 + x.abs()));
+                }
+            }
         }
     }
+
+    /// The name a file uses for it.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Activation::Tanh => "Tanh",
+            Activation::Hardtanh { .. } => "Hardtanh",
+            Activation::FastTanh => "Fasttanh",
+            Activation::ReLU => "ReLU",
+            Activation::LeakyReLU { .. } => "LeakyReLU",
+            Activation::PReLU { .. } => "PReLU",
+            Activation::Sigmoid => "Sigmoid",
+            Activation::SiLU => "SiLU",
+            Activation::Hardswish => "Hardswish",
+            Activation::LeakyHardtanh { .. } => "LeakyHardtanh",
+            Activation::Softsign => "Softsign",
+            Activation::Softsigmoid => "Softsigmoid",
+        }
+    }
+
+    /// As the 0.7.0 schema writes it: `{"type": name, parameters...}`.
+    pub fn to_json(&self) -> Value {
+        let mut v = json!({ "type": self.name() });
+        let o = v.as_object_mut().expect("an object");
+        match self {
+            Activation::Hardtanh { min_val, max_val } => {
+                o.insert("min_val".into(), json!(min_val));
+                o.insert("max_val".into(), json!(max_val));
+            }
+            Activation::LeakyReLU { negative_slope } => {
+                o.insert("negative_slope".into(), json!(negative_slope));
+            }
+            Activation::PReLU { negative_slopes } => {
+                o.insert("negative_slopes".into(), json!(negative_slopes));
+            }
+            Activation::LeakyHardtanh {
+                min_val,
+                max_val,
+                min_slope,
+                max_slope,
+            } => {
+                o.insert("min_val".into(), json!(min_val));
+                o.insert("max_val".into(), json!(max_val));
+                o.insert("min_slope".into(), json!(min_slope));
+                o.insert("max_slope".into(), json!(max_slope));
+            }
+            _ => {}
+        }
+        v
+    }
+
+    /// Parses `"Tanh"` or `{"type": "LeakyReLU", "negative_slope": 0.05}`. `width` is the
+    /// number of channels it applies to (a PReLU may carry one slope per channel).
+    pub(crate) fn parse(f: &Field, width: usize) -> Result<Activation> {
+        let (name, params) = match f.value {
+            Value::String(s) => (s.as_str(), None),
+            Value::Object(_) => (f.req("type")?.str()?, Some(f)),
+            _ => return Err(f.wrong_type("an activation name or object")),
+        };
+        let param = |key: &str, default: f32| -> Result<f32> {
+            match params {
+                Some(p) => match p.opt(key)? {
+                    Some(v) => v.f32_in(-1e6, 1e6),
+                    None => Ok(default),
+                },
+                None => Ok(default),
+            }
+        };
+        Ok(match name {
+            "Tanh" => Activation::Tanh,
+            "Fasttanh" | "FastTanh" => Activation::FastTanh,
+            "Hardtanh" => Activation::Hardtanh {
+                min_val: param("min_val", -1.0)?,
+                max_val: param("max_val", 1.0)?,
+            },
+            "ReLU" => Activation::ReLU,
+            "LeakyReLU" => Activation::LeakyReLU {
+                negative_slope: param("negative_slope", 0.01)?,
+            },
+            "PReLU" => {
+                let slopes = match params
+                    .map(|p| p.opt("negative_slopes"))
+                    .transpose()?
+                    .flatten()
+                {
+                    Some(s) => {
+                        let items = s.items()?;
+                        if items.len() != width && items.len() != 1 {
+                            return Err(Error::LengthMismatch {
+                                path: s.path.clone(),
+                                expected: width,
+                                found: items.len(),
+                            });
+                        }
+                        items
+                            .iter()
+                            .map(|x| x.f32_in(-1e6, 1e6))
+                            .collect::<Result<Vec<_>>>()?
+                    }
+                    None => vec![param("negative_slope", 0.01)?],
+                };
+                Activation::PReLU {
+                    negative_slopes: slopes,
+                }
+            }
+            "Sigmoid" => Activation::Sigmoid,
+            "SiLU" => Activation::SiLU,
+            "Hardswish" => Activation::Hardswish,
+            "LeakyHardtanh" | "LeakyHardTanh" => Activation::LeakyHardtanh {
+                min_val: param("min_val", -1.0)?,
+                max_val: param("max_val", 1.0)?,
+                min_slope: param("min_slope", 0.01)?,
+                max_slope: param("max_slope", 0.01)?,
+            },
+            "Softsign" => Activation::Softsign,
+            "Softsigmoid" => Activation::Softsigmoid,
+            other => {
+                return Err(Error::UnknownActivation {
+                    path: f.path.clone(),
+                    name: other.to_string(),
+                });
+            }
+        })
+    }
+
+    /// A short label with the parameters that change the sound, e.g. `LeakyReLU(0.2)`.
+    pub fn label(&self) -> String {
+        match self {
+            Activation::LeakyReLU { negative_slope } if *negative_slope != 0.01 => {
+                format!("LeakyReLU({negative_slope})")
+            }
+            Activation::Hardtanh { min_val, max_val } if (*min_val, *max_val) != (-1.0, 1.0) => {
+                format!("Hardtanh({min_val}, {max_val})")
+            }
+            _ => self.name().to_string(),
+        }
+    }
+}
+
+/// The name a file uses for `a`.
+pub fn activation_name(a: &Activation) -> &'static str {
+    a.name()
 }
 
 /// tanh within 4 ulp (measured: 3.6), branch-free so that the loops above vectorise: Eigen's rational

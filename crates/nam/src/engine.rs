@@ -1,13 +1,14 @@
-//! [`Engine`]: a built network for one `.nam` file. `build` allocates everything;
-//! `process_buffer` and `reset` allocate nothing, lock nothing and cannot panic on any
-//! input, so both may run on an audio thread.
+//! [`Engine`]: a built network for one `.nam` file, of any architecture. `build`
+//! allocates everything; `process_buffer`, `reset` and `set_size` allocate nothing, lock
+//! nothing and cannot panic on any input, so all three may run on an audio thread.
 
-use super::activation::ActivationMode;
-use super::error::{Error, Result};
-use super::file::{ModelConfig, NamFile};
-use super::limits::MAX_BLOCK_LIMIT;
-use super::lstm::Lstm;
-use super::wavenet::WaveNet;
+use crate::activation::ActivationMode;
+use crate::error::{Error, Result};
+use crate::file::NamFile;
+use crate::limits::{MAX_BLOCK_LIMIT, MAX_ENGINE_BYTES};
+use crate::model::step_for;
+use crate::net::{BuildCtx, Net};
+use crate::sizes::Sizes;
 
 /// Block length an engine is built for unless told otherwise. Longer buffers are split.
 pub const DEFAULT_MAX_BLOCK: usize = 512;
@@ -19,12 +20,15 @@ pub const INPUT_LIMIT: f32 = 1000.0;
 /// Inputs smaller than this are silence (and would otherwise be denormal).
 const DENORMAL_FLOOR: f32 = 1e-30;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct BuildOptions {
     /// The largest run the kernels process at once; sizes the scratch buffers.
     pub max_block: usize,
     pub activations: ActivationMode,
     pub kernels: Kernels,
+    /// The initial size (0.0 ..= 1.0) of a model with a size control; ignored by others.
+    /// 1.0, the default, is the largest, as the reference runs until told otherwise.
+    pub size: f32,
 }
 
 /// Which build of the kernels runs. Both compute the same network; `Fast` rounds
@@ -59,28 +63,42 @@ impl Default for BuildOptions {
             max_block: DEFAULT_MAX_BLOCK,
             activations: ActivationMode::Accurate,
             kernels: Kernels::Fast,
+            size: 1.0,
         }
     }
 }
 
-enum Net {
-    WaveNet(WaveNet),
-    Lstm(Lstm),
+/// Refuses an engine of `floats` 32-bit values above [`MAX_ENGINE_BYTES`].
+pub(crate) fn check_engine_bytes(floats: usize) -> Result<u64> {
+    let bytes = (floats as u64).saturating_mul(4);
+    if bytes > MAX_ENGINE_BYTES {
+        return Err(Error::EngineTooLarge {
+            bytes,
+            max: MAX_ENGINE_BYTES,
+        });
+    }
+    Ok(bytes)
+}
+
+enum Top {
+    One(Net),
+    Sized(Box<Sizes>),
 }
 
 /// A runnable model at its own sample rate. Causal: no latency.
 pub struct Engine {
-    net: Net,
+    top: Top,
     sample_rate: f64,
-    receptive_field: usize,
-    prewarm: usize,
+    /// Receptive field and prewarm of each size step (one entry without sizes).
+    steps: Vec<(usize, usize)>,
     max_block: usize,
     activations: ActivationMode,
     faults: u64,
 }
 
 impl Engine {
-    /// Allocates the whole network and prewarms it, so the first output sample is exact.
+    /// Allocates the whole network (every size step of a model with a size control) and
+    /// prewarms it, so the first output sample is exact.
     pub fn build(file: &NamFile, options: BuildOptions) -> Result<Engine> {
         let max_block = options.max_block;
         if !(1..=MAX_BLOCK_LIMIT).contains(&max_block) {
@@ -91,27 +109,44 @@ impl Engine {
                 max: MAX_BLOCK_LIMIT as f64,
             });
         }
+        if !(0.0..=1.0).contains(&options.size) {
+            return Err(Error::BadOption {
+                name: "size",
+                value: options.size as f64,
+                min: 0.0,
+                max: 1.0,
+            });
+        }
         file.engine_bytes(max_block)?;
-        let net = match &file.model {
-            ModelConfig::WaveNet(cfg) => Net::WaveNet(WaveNet::build(
-                cfg,
-                &file.weights,
-                max_block,
-                options.activations,
-                options.kernels.use_fma(),
-            )),
-            ModelConfig::Lstm(cfg) => Net::Lstm(Lstm::build(
-                cfg,
-                &file.weights,
-                options.activations,
-                options.kernels.use_fma(),
-            )),
+        let ctx = BuildCtx {
+            max_block,
+            mode: options.activations,
+            fma: options.kernels.use_fma(),
         };
+        let steps = file.size_steps();
+        let top = match steps.len() {
+            0 => Top::One(Net::build(file, &ctx)),
+            1 => Top::One(Net::build(&steps[0].model, &ctx)),
+            _ => {
+                let nets = steps.iter().map(|s| Net::build(&s.model, &ctx)).collect();
+                Top::Sized(Box::new(Sizes::new(
+                    &steps,
+                    nets,
+                    options.size,
+                    max_block,
+                    file.sample_rate,
+                )))
+            }
+        };
+        let info = |f: &NamFile| (f.receptive_field(), f.prewarm_samples());
         let mut engine = Engine {
-            net,
+            top,
             sample_rate: file.sample_rate,
-            receptive_field: file.receptive_field(),
-            prewarm: file.prewarm_samples(),
+            steps: if steps.is_empty() {
+                vec![info(file)]
+            } else {
+                steps.iter().map(|s| info(&s.model)).collect()
+            },
             max_block,
             activations: options.activations,
             faults: 0,
@@ -134,9 +169,9 @@ impl Engine {
                     0.0
                 };
             }
-            match &mut self.net {
-                Net::WaveNet(n) => n.process_block(chunk),
-                Net::Lstm(n) => n.process_block(chunk),
+            match &mut self.top {
+                Top::One(n) => n.process_block(chunk),
+                Top::Sized(s) => s.process_block(chunk),
             }
             // Finite weights and clamped input cannot overflow in practice; if they ever
             // do, a poisoned state would stay poisoned, so start over from a clean one.
@@ -148,29 +183,94 @@ impl Engine {
         }
     }
 
-    /// Back to the prewarmed state of a freshly built engine. Allocation-free; costs a
-    /// prewarm (the receptive field, or 0.5 s for an LSTM) of compute.
+    /// Back to the prewarmed state of a freshly built engine (at the size last asked
+    /// for). Allocation-free; costs a prewarm (see [`Engine::prewarm_samples`]) of compute.
     pub fn reset(&mut self) {
-        match &mut self.net {
-            Net::WaveNet(n) => {
-                n.clear();
-                n.process_silence(self.prewarm);
-            }
-            Net::Lstm(n) => {
-                n.clear();
-                n.process_silence(self.prewarm);
-            }
+        match &mut self.top {
+            Top::One(n) => n.prewarm(),
+            Top::Sized(s) => s.reset(),
         }
     }
 
-    /// Samples of history each output depends on (1 for an LSTM). Not a latency.
-    pub fn receptive_field(&self) -> usize {
-        self.receptive_field
+    /// Number of size steps, for a model with a size control (a SlimmableContainer, a
+    /// slimmable WaveNet); `None` for a model without one.
+    pub fn size_steps(&self) -> Option<usize> {
+        match &self.top {
+            Top::One(_) => None,
+            Top::Sized(s) => Some(s.steps()),
+        }
     }
 
-    /// Samples of silence run at build and reset.
+    pub fn has_sizes(&self) -> bool {
+        self.size_steps().is_some()
+    }
+
+    /// Sizes at which the step changes, ascending (`size_steps - 1` of them): step `i`
+    /// covers sizes from breakpoint `i - 1` (or 0) up to, not including, breakpoint `i`.
+    pub fn size_breakpoints(&self) -> &[f64] {
+        match &self.top {
+            Top::One(_) => &[],
+            Top::Sized(s) => s.breakpoints(),
+        }
+    }
+
+    /// Asks for another size, 0.0 (smallest) ..= 1.0 (largest); clamped, NaN ignored.
+    /// Real-time safe and allocation-free. The step is picked exactly as the reference
+    /// does: a container's first submodel whose `max_value` is greater than `size` (the
+    /// last if none is); a slimmable WaveNet's arrays cut to `allowed[min(floor(size *
+    /// len), len - 1)]` channels. The new step is brought in step with the live input
+    /// and crossfaded in over 20 ms (see `sizes`); no effect on a model without sizes.
+    pub fn set_size(&mut self, size: f32) {
+        if let Top::Sized(s) = &mut self.top {
+            s.set_size(size);
+        }
+    }
+
+    /// The size last asked for (1.0 for a model without sizes).
+    pub fn size(&self) -> f32 {
+        match &self.top {
+            Top::One(_) => 1.0,
+            Top::Sized(s) => s.size(),
+        }
+    }
+
+    /// The step the size last asked for picks (0 without sizes).
+    pub fn size_index(&self) -> usize {
+        match &self.top {
+            Top::One(_) => 0,
+            Top::Sized(s) => s.target(),
+        }
+    }
+
+    /// Whether a size switch (catch-up or crossfade) is under way.
+    pub fn switching(&self) -> bool {
+        matches!(&self.top, Top::Sized(s) if s.switching())
+    }
+
+    /// The step a size would pick, without asking for it.
+    pub fn size_index_for(&self, size: f32) -> usize {
+        match &self.top {
+            Top::One(_) => 0,
+            Top::Sized(s) => step_for(size.clamp(0.0, 1.0) as f64, s.below()),
+        }
+    }
+
+    fn heard(&self) -> usize {
+        match &self.top {
+            Top::One(_) => 0,
+            Top::Sized(s) => s.active(),
+        }
+    }
+
+    /// Samples of history each output of the step being heard depends on (1 for an
+    /// LSTM). Not a latency.
+    pub fn receptive_field(&self) -> usize {
+        self.steps[self.heard()].0
+    }
+
+    /// Samples of silence run at build and reset (for the step being heard).
     pub fn prewarm_samples(&self) -> usize {
-        self.prewarm
+        self.steps[self.heard()].1
     }
 
     /// The rate the model was trained at; feed it audio at this rate.
@@ -178,7 +278,7 @@ impl Engine {
         self.sample_rate
     }
 
-    /// Always 0: NAM models are causal.
+    /// Always 0: NAM models are causal (a size switch adds none either).
     pub fn latency(&self) -> usize {
         0
     }

@@ -6,6 +6,9 @@ use std::path::PathBuf;
 
 use super::activation::ACTIVATION_NAMES;
 
+/// Architectures this build runs, for error messages.
+pub const ARCHITECTURES: &str = "WaveNet, LSTM, ConvNet, Linear, SlimmableContainer, Sequential";
+
 /// Why a `.nam` file could not be read, parsed, validated or built.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -46,26 +49,31 @@ pub enum Error {
         found: &'static str,
     },
 
-    #[error("`version` \"{version}\" is not of the form MAJOR.MINOR.PATCH")]
-    BadVersion { version: String },
+    #[error("`{path}` \"{version}\" is not of the form MAJOR.MINOR.PATCH")]
+    BadVersion { path: String, version: String },
 
     #[error(
-        "file version {version} is newer than this build understands (newest: {newest}); \
-         update Tubeless to load it"
+        "`{path}`: file version {version} is newer than this build understands \
+         (newest: {newest}); update Tubeless to load it"
     )]
     VersionTooNew {
+        path: String,
         version: String,
         newest: &'static str,
     },
 
-    #[error("file version {version} is older than the oldest supported ({oldest})")]
+    #[error("`{path}`: file version {version} is older than the oldest supported ({oldest})")]
     VersionTooOld {
+        path: String,
         version: String,
         oldest: &'static str,
     },
 
-    #[error("unknown architecture \"{name}\" (supported: WaveNet, LSTM)")]
-    UnknownArchitecture { name: String },
+    #[error(
+        "`{path}`: unknown architecture \"{name}\" (supported: {})",
+        ARCHITECTURES
+    )]
+    UnknownArchitecture { path: String, name: String },
 
     #[error(
         "`{path}`: unknown activation \"{name}\" (known: {})",
@@ -103,10 +111,14 @@ pub enum Error {
     },
 
     #[error(
-        "the receptive field is {samples} samples, more than the {max}-sample limit \
-         (it sets the history memory and the prewarm time)"
+        "the receptive field of `{path}` is {samples} samples, more than the {max}-sample \
+         limit (it sets the history memory and the prewarm time)"
     )]
-    ReceptiveFieldTooLarge { samples: usize, max: usize },
+    ReceptiveFieldTooLarge {
+        path: String,
+        samples: usize,
+        max: usize,
+    },
 
     #[error("`{path}` has {found} entries, expected {expected}")]
     LengthMismatch {
@@ -123,11 +135,38 @@ pub enum Error {
         why: &'static str,
     },
 
-    #[error("`weights` has {found} values, the config needs {expected}")]
-    WeightCount { expected: usize, found: usize },
+    #[error("`{path}` has {found} values, the config needs {expected}")]
+    WeightCount {
+        path: String,
+        expected: usize,
+        found: usize,
+    },
 
-    #[error("`weights[{index}]` is {value:e}, which is not a finite 32-bit float")]
-    NonFiniteWeight { index: usize, value: f64 },
+    #[error("`{path}` is {value:e}, which is not a finite 32-bit float")]
+    NonFiniteWeight { path: String, value: f64 },
+
+    #[error("`{path}` is {groups}, which does not divide {what} ({channels})")]
+    Groups {
+        path: String,
+        groups: usize,
+        channels: usize,
+        what: &'static str,
+    },
+
+    #[error("`{path}` is {found} Hz, but {other} runs at {expected} Hz")]
+    SampleRateMismatch {
+        path: String,
+        expected: f64,
+        found: f64,
+        /// What runs at `expected`: the enclosing model, or a sibling (with its path).
+        other: String,
+    },
+
+    #[error("`{path}`: models are nested more than {max} deep")]
+    NestingTooDeep { path: String, max: usize },
+
+    #[error("`{path}`: {why}")]
+    Invalid { path: String, why: String },
 
     #[error("the model would need {bytes} bytes of engine memory, more than the {max}-byte limit")]
     EngineTooLarge { bytes: u64, max: u64 },

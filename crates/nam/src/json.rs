@@ -158,4 +158,19 @@ impl<'a> Field<'a> {
     pub fn f32_in(&self, min: f64, max: f64) -> Result<f32> {
         self.f64_in(min, max).map(|v| v as f32)
     }
+
+    /// An optional boolean field, `default` when absent or null.
+    pub fn bool_or(&self, key: &str, default: bool) -> Result<bool> {
+        self.opt(key)?.map_or(Ok(default), |f| f.bool())
+    }
+
+    /// An optional whole-number field within `min ..= max`, `default` when absent or null.
+    pub fn usize_or(&self, key: &str, default: usize, min: usize, max: usize) -> Result<usize> {
+        self.opt(key)?.map_or(Ok(default), |f| f.usize_in(min, max))
+    }
+
+    /// The path of a child, for errors about a field that may be absent.
+    pub fn path_of(&self, key: &str) -> String {
+        self.child_path(key)
+    }
 }

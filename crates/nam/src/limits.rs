@@ -21,3 +21,8 @@ pub const MIN_SAMPLE_RATE: f64 = 8_000.0;
 pub const MAX_SAMPLE_RATE: f64 = 768_000.0;
 /// Largest block the engine runs in one pass; longer buffers are split.
 pub const MAX_BLOCK_LIMIT: usize = 65_536;
+/// Models inside models: container submodels, sequential stages, condition DSPs. Real
+/// files nest two deep (a container of WaveNets with a condition DSP).
+pub const MAX_NESTING_DEPTH: usize = 6;
+/// Submodels of one container, stages of one sequential model.
+pub const MAX_SUBMODELS: usize = 16;

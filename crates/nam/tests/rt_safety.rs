@@ -1,7 +1,9 @@
-//! Real-time safety: no allocation, reallocation or free inside `Engine::process_buffer`
-//! or `Engine::reset`, for every fixture model and every block pattern (including NaN and
-//! out-of-range input). The guard is a counting global allocator armed per thread; the
-//! first test proves it catches both an allocation and a free.
+//! Real-time safety: no allocation, reallocation or free inside `Engine::process_buffer`,
+//! `Engine::reset` or `Engine::set_size`, for every fixture model (every architecture,
+//! every size of the ones with a size control) and every block pattern, including NaN and
+//! out-of-range input and a size change before every block. The guard is a counting
+//! global allocator armed per thread; the first test proves it catches both an allocation
+//! and a free.
 
 mod common;
 
@@ -74,6 +76,7 @@ fn the_guard_catches_allocations_and_frees() {
 
 fn models() -> Vec<PathBuf> {
     let mut v = common::nam_files(&common::fixtures_dir());
+    v.extend(common::nam_files(&common::fixtures_dir().join("a2")));
     v.extend(
         common::nam_files(&common::bad_files_dir())
             .into_iter()
@@ -85,12 +88,17 @@ fn models() -> Vec<PathBuf> {
     if let Some(shared) = common::shared_models() {
         // One real capture of each kind keeps this quick; parity covers the rest.
         v.extend(common::nam_files(&shared).into_iter().take(2));
+        // NAM Core's examples: containers, a slimmable WaveNet, condition DSPs.
+        v.extend(common::nam_files(&shared.join("core-examples")));
     }
     v
 }
 
+/// Sizes asked for while processing (NaN and out-of-range ones included).
+const SIZES: [f32; 8] = [0.0, 0.5, 1.0, 0.2, f32::NAN, 0.9, -1.0, 0.6];
+
 #[test]
-fn process_and_reset_never_touch_the_heap() {
+fn process_reset_and_set_size_never_touch_the_heap() {
     let files = models();
     assert!(files.len() >= 2);
     let mut input = common::test_signal(6000, 5);
@@ -115,7 +123,11 @@ fn process_and_reset_never_touch_the_heap() {
                 let mut buf = input.clone();
                 let ((), events) = heap_events(|| {
                     let mut at = 0;
-                    for n in &blocks {
+                    for (k, n) in blocks.iter().enumerate() {
+                        // Switches start, restart, cancel and finish mid-stream.
+                        if k % 3 == 0 {
+                            engine.set_size(SIZES[(k / 3) % SIZES.len()]);
+                        }
                         engine.process_buffer(&mut buf[at..at + n]);
                         at += n;
                     }

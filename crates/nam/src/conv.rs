@@ -1,0 +1,357 @@
+//! The two building blocks of every convolutional network here: [`Hist`], a planar buffer
+//! that keeps the recent past of a group of channels, and [`Conv`], a causal 1-D
+//! convolution in the file's (PyTorch) layout with kernel, dilation, groups and an
+//! optional bias, computed a block at a time by [`mac_rows`].
+//!
+//! Layout: one contiguous row of samples per channel. A `Hist` keeps `history` samples
+//! before its write position and slack after it; the write position advances through the
+//! slack and jumps back (copying only the history) when the slack is used up, so the copy
+//! costs well under one float per sample and channel.
+
+use crate::kernels::{axpy, fill_rows, mac_rows, tile_weights, Arith, Fused, Plain};
+
+/// Slack after a history: at least two blocks, at least the history itself (so a rewind
+/// copies at most once per `history` samples), at least 1024.
+fn slack(history: usize, max_block: usize) -> usize {
+    (2 * max_block).max(history).max(1024)
+}
+
+/// `rows` channels with `history` samples of past kept before the write position.
+pub(crate) struct Hist {
+    pub buf: Vec<f32>,
+    pub rows: usize,
+    /// Distance between rows.
+    pub cap: usize,
+    /// Where the next block is written.
+    pub pos: usize,
+    pub history: usize,
+}
+
+impl Hist {
+    /// Floats a `Hist` of this shape allocates (for the memory limit, before building).
+    pub fn floats(rows: usize, history: usize, max_block: usize) -> usize {
+        rows.saturating_mul(Self::capacity(history, max_block))
+    }
+
+    fn capacity(history: usize, max_block: usize) -> usize {
+        if history == 0 {
+            // No past to keep: the write position never moves.
+            max_block
+        } else {
+            history.saturating_add(slack(history, max_block))
+        }
+    }
+
+    pub fn new(rows: usize, history: usize, max_block: usize) -> Self {
+        let cap = Self::capacity(history, max_block);
+        Hist {
+            buf: vec![0.0; rows * cap],
+            rows,
+            cap,
+            pos: history,
+            history,
+        }
+    }
+
+    /// Guarantees `n` samples can be written at `pos` keeping `history` samples before it.
+    #[inline]
+    pub fn make_room(&mut self, n: usize) {
+        if self.pos + n > self.cap {
+            let (from, h) = (self.pos - self.history, self.history);
+            for r in 0..self.rows {
+                self.buf[r * self.cap..(r + 1) * self.cap].copy_within(from..from + h, 0);
+            }
+            self.pos = h;
+        }
+    }
+
+    /// The `n` samples just written become history.
+    #[inline]
+    pub fn advance(&mut self, n: usize) {
+        if self.history > 0 {
+            self.pos += n;
+        }
+    }
+
+    pub fn clear(&mut self) {
+        self.buf.fill(0.0);
+        self.pos = self.history;
+    }
+
+    /// What a convolution reads: the rows starting `history` samples before `pos`.
+    #[inline]
+    pub fn window(&self) -> &[f32] {
+        &self.buf[self.pos - self.history..]
+    }
+}
+
+/// Reads consecutive weights, in the file's order. Lengths were checked at load.
+pub(crate) struct Weights<'a> {
+    w: &'a [f32],
+    at: usize,
+}
+
+impl<'a> Weights<'a> {
+    pub fn new(w: &'a [f32]) -> Self {
+        Weights { w, at: 0 }
+    }
+
+    pub fn take(&mut self, n: usize) -> &'a [f32] {
+        let s = &self.w[self.at..self.at + n];
+        self.at += n;
+        s
+    }
+
+    pub fn read(&self) -> usize {
+        self.at
+    }
+}
+
+/// The shape of a convolution as the file describes it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ConvShape {
+    pub in_channels: usize,
+    pub out_channels: usize,
+    pub kernel: usize,
+    pub dilation: usize,
+    pub groups: usize,
+    pub bias: bool,
+}
+
+impl ConvShape {
+    pub fn new(in_channels: usize, out_channels: usize, kernel: usize) -> Self {
+        ConvShape {
+            in_channels,
+            out_channels,
+            kernel,
+            dilation: 1,
+            groups: 1,
+            bias: false,
+        }
+    }
+
+    pub fn dilation(self, dilation: usize) -> Self {
+        ConvShape { dilation, ..self }
+    }
+
+    pub fn groups(self, groups: usize) -> Self {
+        ConvShape { groups, ..self }
+    }
+
+    pub fn bias(self, bias: bool) -> Self {
+        ConvShape { bias, ..self }
+    }
+
+    /// Weights in the file: `out * (in / groups) * kernel`, then `out` biases.
+    pub fn weights(&self) -> usize {
+        self.macs() + if self.bias { self.out_channels } else { 0 }
+    }
+
+    /// Multiply-adds per output sample.
+    pub fn macs(&self) -> usize {
+        self.out_channels * (self.in_channels / self.groups) * self.kernel
+    }
+
+    /// Samples of past input it reads.
+    pub fn history(&self) -> usize {
+        (self.kernel - 1) * self.dilation
+    }
+}
+
+/// A causal convolution ready to run: `y[o][t] = b[o] + sum W[o][i][k] x[i][t - d*(K-1-k)]`
+/// over the input channels `i` of `o`'s group.
+pub(crate) struct Conv {
+    groups: usize,
+    out_per_group: usize,
+    /// Per group, `[out_per_group][in_per_group * kernel]` as laid out by `tile_weights`.
+    w: Vec<f32>,
+    w_per_group: usize,
+    /// Per group, where each (input channel, tap) row starts in the source window.
+    taps: Vec<usize>,
+    taps_per_group: usize,
+    bias: Option<Vec<f32>>,
+    out_channels: usize,
+    /// One input channel and one tap per group (a mono input mixin): each output row is
+    /// a scaled copy of one source row, cheaper as an axpy than through the tiled kernel.
+    single: bool,
+}
+
+impl Conv {
+    /// Reads the weights of `shape` from `w`; the source it will read has rows
+    /// `src_stride` apart.
+    pub fn new(shape: ConvShape, w: &mut Weights, src_stride: usize) -> Self {
+        let g = shape.groups;
+        let (ig, og, k) = (shape.in_channels / g, shape.out_channels / g, shape.kernel);
+        let cols = ig * k;
+        let mut tiled = Vec::with_capacity(shape.macs());
+        let mut taps = Vec::with_capacity(g * cols);
+        for group in 0..g {
+            // File order per output channel: input channel, then tap: already the
+            // `[og][ig * k]` layout with column `i * k + tap`.
+            tiled.extend(tile_weights(w.take(og * cols), og, cols));
+            // Tap t of input channel i reads x[now - d*(K-1-t)]: from the start of the
+            // window, that is row i plus t*d.
+            taps.extend(
+                (0..cols).map(|j| (group * ig + j / k) * src_stride + (j % k) * shape.dilation),
+            );
+        }
+        let bias = shape.bias.then(|| w.take(shape.out_channels).to_vec());
+        Conv {
+            groups: g,
+            out_per_group: og,
+            w: tiled,
+            w_per_group: og * cols,
+            taps,
+            taps_per_group: cols,
+            bias,
+            out_channels: shape.out_channels,
+            single: cols == 1,
+        }
+    }
+
+    /// Sets `dst` rows to the bias (or zero).
+    #[inline(always)]
+    pub fn start(&self, dst: &mut [f32], dst_stride: usize, n: usize) {
+        fill_rows(dst, dst_stride, self.bias.as_deref(), self.out_channels, n);
+    }
+
+    /// `dst += W * src` (no bias), `src` being the start of the window the taps index.
+    #[inline(always)]
+    pub fn accumulate<A: Isa>(&self, dst: &mut [f32], dst_stride: usize, src: &[f32], n: usize) {
+        if self.single {
+            self.axpy_rows::<A>(dst, dst_stride, src, n);
+        } else {
+            A::conv(self, dst, dst_stride, src, n, false);
+        }
+    }
+
+    /// `dst = b + W * src`.
+    #[inline(always)]
+    pub fn run<A: Isa>(&self, dst: &mut [f32], dst_stride: usize, src: &[f32], n: usize) {
+        if self.single {
+            self.start(dst, dst_stride, n);
+            self.axpy_rows::<A>(dst, dst_stride, src, n);
+        } else {
+            A::conv(self, dst, dst_stride, src, n, true);
+        }
+    }
+
+    /// One input channel and one tap per group (a mono input mixin): each output row is a
+    /// scaled copy of one source row. (With one column, the tiled layout is the plain
+    /// one: row `o`'s weight at `o`.)
+    #[inline(always)]
+    fn axpy_rows<A: Arith>(&self, dst: &mut [f32], dst_stride: usize, src: &[f32], n: usize) {
+        for g in 0..self.groups {
+            let src = &src[self.taps[g]..];
+            for o in 0..self.out_per_group {
+                let (row, w) = (g * self.out_per_group + o, self.w[g * self.w_per_group + o]);
+                axpy::<A>(&mut dst[row * dst_stride..], w, src, n);
+            }
+        }
+    }
+
+    /// The whole convolution, every group, through the tiled kernel (`T` samples a tile).
+    #[inline(always)]
+    fn compute<A: Arith, const T: usize>(
+        &self,
+        dst: &mut [f32],
+        dst_stride: usize,
+        src: &[f32],
+        n: usize,
+        start: bool,
+    ) {
+        if start {
+            self.start(dst, dst_stride, n);
+        }
+        if self.groups == 1 {
+            let og = self.out_per_group;
+            mac_rows::<A, T>(dst, dst_stride, og, src, &self.taps, &self.w, n);
+            return;
+        }
+        for g in 0..self.groups {
+            mac_rows::<A, T>(
+                &mut dst[g * self.out_per_group * dst_stride..],
+                dst_stride,
+                self.out_per_group,
+                src,
+                &self.taps[g * self.taps_per_group..][..self.taps_per_group],
+                &self.w[g * self.w_per_group..][..self.w_per_group],
+                n,
+            );
+        }
+    }
+
+    pub fn bias(&self) -> Option<&[f32]> {
+        self.bias.as_deref()
+    }
+}
+
+/// The instruction set a network runs in. Each convolution is one out-of-line call into
+/// a copy of the kernel compiled for it (`Plain`: baseline, 8 samples a tile; `Fused`:
+/// AVX2 + FMA, 16): inlined into the loop over layers instead, the many copies left their
+/// own loops too few registers, and a call per convolution and block costs less.
+pub(crate) trait Isa: Arith {
+    fn conv(conv: &Conv, dst: &mut [f32], dst_stride: usize, src: &[f32], n: usize, start: bool);
+}
+
+impl Isa for Plain {
+    #[inline(never)]
+    fn conv(conv: &Conv, dst: &mut [f32], dst_stride: usize, src: &[f32], n: usize, start: bool) {
+        conv.compute::<Plain, 8>(dst, dst_stride, src, n, start);
+    }
+}
+
+impl Isa for Fused {
+    #[inline(never)]
+    fn conv(conv: &Conv, dst: &mut [f32], dst_stride: usize, src: &[f32], n: usize, start: bool) {
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: `Fused` only runs in the networks' AVX2 + FMA builds, which are only
+        // chosen when the CPU reports both (`Kernels::Fast` at `Engine::build`).
+        unsafe {
+            conv_fma(conv, dst, dst_stride, src, n, start)
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        conv.compute::<Fused, 16>(dst, dst_stride, src, n, start);
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+fn conv_fma(conv: &Conv, dst: &mut [f32], dst_stride: usize, src: &[f32], n: usize, start: bool) {
+    conv.compute::<Fused, 16>(dst, dst_stride, src, n, start);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::kernels::Plain;
+
+    /// A grouped, dilated conv against the definition, reading from a history window.
+    #[test]
+    fn grouped_dilated_conv_matches_the_definition() {
+        let shape = ConvShape::new(4, 6, 3).dilation(2).groups(2).bias(true);
+        let weights: Vec<f32> = (0..shape.weights())
+            .map(|i| (i as f32 * 0.37).sin())
+            .collect();
+        let (n, stride) = (9, 40);
+        let hist = shape.history();
+        let x: Vec<f32> = (0..4 * stride).map(|i| (i as f32 * 0.11).cos()).collect();
+        let conv = Conv::new(shape, &mut Weights::new(&weights), stride);
+        let mut y = vec![0.0f32; 6 * n];
+        conv.run::<Plain>(&mut y, n, &x, n);
+        for o in 0..6 {
+            let g = o / 3;
+            for t in 0..n {
+                let mut e = weights[shape.macs() + o];
+                for i in 0..2 {
+                    for k in 0..3 {
+                        let w = weights[(o * 2 + i) * 3 + k];
+                        // The window starts `hist` samples before "now" (t = 0).
+                        e += w * x[(g * 2 + i) * stride + t + hist - 2 * (2 - k)];
+                    }
+                }
+                assert!((y[o * n + t] - e).abs() < 1e-5, "o {o} t {t}");
+            }
+        }
+    }
+}
