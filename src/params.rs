@@ -80,6 +80,10 @@ pub struct TubelessParams {
     #[id = "cal_dbu"]
     pub calibration_dbu: FloatParam,
 
+    /// The submodel of a model with sizes (SlimmableContainer, slimmable WaveNet).
+    #[id = "size"]
+    pub size: FloatParam,
+
     /// The model: path, and the model itself (see `tubeless_dsp::source`).
     #[persist = "model"]
     pub model: ModelField,
@@ -164,6 +168,9 @@ impl TubelessParams {
                 " dBu",
                 0.1,
             ),
+            size: FloatParam::new("Size", 1.0, FloatRange::Linear { min: 0.0, max: 1.0 })
+                .with_step_size(0.01)
+                .with_value_to_string(formatters::v2s_f32_rounded(2)),
             model: ModelField {
                 loader: Arc::clone(&loader),
             },
@@ -203,6 +210,7 @@ impl TubelessParams {
                 treble: self.treble.value(),
             },
             cab_enabled: self.ir_on.value(),
+            size: self.size.value(),
         }
     }
 }
@@ -247,6 +255,7 @@ impl TubelessParams {
         set(setter, &self.ir_on, s.cab_enabled);
         set(setter, &self.calibrate_input, s.input_calibration);
         set(setter, &self.calibration_dbu, s.input_calibration_dbu);
+        set(setter, &self.size, s.size);
     }
 }
 

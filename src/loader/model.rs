@@ -39,6 +39,8 @@ impl Asset for ModelAsset {
             host_rate: host.sample_rate,
             max_block: host.max_block,
             activations: ActivationMode::Accurate,
+            // The chain sets the size from the parameter at every block.
+            size: 1.0,
         };
         ModelSlot::build(file, spec)
             .map(Box::new)

@@ -12,6 +12,8 @@ pub struct SlotSpec {
     /// The longest block the host will hand over; longer ones are split by the chain.
     pub max_block: usize,
     pub activations: ActivationMode,
+    /// The starting size of a model with sizes (0.0..=1.0; 1.0 is the largest).
+    pub size: f32,
 }
 
 /// Two engines of the same model (the second one is the right channel in dual mono), and
@@ -39,6 +41,11 @@ impl ModelSlot {
                 .max_block
                 .clamp(1, tubeless_nam::limits::MAX_BLOCK_LIMIT),
             activations: spec.activations,
+            size: if spec.size.is_finite() {
+                spec.size.clamp(0.0, 1.0)
+            } else {
+                1.0
+            },
             ..BuildOptions::default()
         };
         Ok(ModelSlot {
@@ -51,6 +58,21 @@ impl ModelSlot {
     /// Runs one side's engine in place. Real-time safe; any length.
     pub fn process(&mut self, side: Side, buf: &mut [f32]) {
         self.engines[side as usize].process_buffer(buf);
+    }
+
+    /// Picks the submodel of a model with sizes (0.0..=1.0), click-free (the engine
+    /// prewarms the incoming size and crossfades). Real-time safe; nothing for a model
+    /// without sizes.
+    pub fn set_size(&mut self, size: f32) {
+        for e in &mut self.engines {
+            e.set_size(size);
+        }
+    }
+
+    /// Whether the model has sizes to choose from (a SlimmableContainer or a slimmable
+    /// WaveNet).
+    pub fn has_sizes(&self) -> bool {
+        self.engines[0].has_sizes()
     }
 
     /// Both engines back to their freshly built state. Allocation-free, but it costs a

@@ -39,6 +39,7 @@ pub mod ids {
     pub const IR_ON: &str = "ir_on";
     pub const CAL_ON: &str = "cal_on";
     pub const CAL_DBU: &str = "cal_dbu";
+    pub const SIZE: &str = "size";
 }
 
 /// The value ranges, shared with the plugin's parameter definitions.
@@ -57,7 +58,7 @@ pub mod ranges {
 }
 
 /// Every id, for checking the plugin's parameters against this table.
-pub const PARAM_IDS: [&str; 17] = [
+pub const PARAM_IDS: [&str; 18] = [
     ids::INPUT_DB,
     ids::OUTPUT_DB,
     ids::CHANNEL_MODE,
@@ -75,6 +76,7 @@ pub const PARAM_IDS: [&str; 17] = [
     ids::IR_ON,
     ids::CAL_ON,
     ids::CAL_DBU,
+    ids::SIZE,
 ];
 
 /// The enum choices by their stable ids.
@@ -196,6 +198,7 @@ pub fn settings_from_params(
             ids::IR_ON => flag().map(|b| s.cab_enabled = b),
             ids::CAL_ON => flag().map(|b| s.input_calibration = b),
             ids::CAL_DBU => num(ranges::CAL_DBU, warnings).map(|x| s.input_calibration_dbu = x),
+            ids::SIZE => num((0.0, 1.0), warnings).map(|x| s.size = x),
             _ => {
                 warnings.push(format!("unknown parameter {id:?}: ignored"));
                 Some(())

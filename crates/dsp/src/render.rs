@@ -138,6 +138,7 @@ pub fn render(
             BuildOptions {
                 activations: opts.activations,
                 max_block: RENDER_BLOCK,
+                size: opts.chain.size,
                 ..BuildOptions::default()
             },
         )?;
@@ -152,6 +153,7 @@ pub fn render(
                 host_rate: chain_rate,
                 max_block: RENDER_BLOCK,
                 activations: opts.activations,
+                size: opts.chain.size,
             },
         )?;
         let settings = ChainSettings {

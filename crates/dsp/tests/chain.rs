@@ -33,6 +33,7 @@ fn slot(file: &NamFile, max_block: usize) -> Box<ModelSlot> {
                 host_rate: RATE,
                 max_block,
                 activations: ActivationMode::Accurate,
+                size: 1.0,
             },
         )
         .unwrap(),

@@ -81,6 +81,7 @@ fn slot(name: &str, max_block: usize) -> Box<ModelSlot> {
         host_rate: 48_000.0,
         max_block,
         activations: ActivationMode::Accurate,
+        size: 1.0,
     };
     Box::new(ModelSlot::build(&file, spec).unwrap())
 }
@@ -115,7 +116,12 @@ fn ir_file(channels: usize, frames: usize) -> IrFile {
 #[test]
 fn every_transition_runs_without_touching_the_heap() {
     let max_block = 256;
-    let names = ["demo", "wavenet_nano_v054", "lstm_nano_v070"];
+    let names = [
+        "demo",
+        "wavenet_nano_v054",
+        "lstm_nano_v070",
+        "container_lstm_wavenets_v070",
+    ];
     let mut chain = Chain::new(48_000.0, max_block, ChainSettings::default());
     chain.place(Some(slot("demo", max_block)));
     let mut state = 77u64;
@@ -183,6 +189,7 @@ fn every_transition_runs_without_touching_the_heap() {
                 treble: rnd(11) as f32,
             },
             cab_enabled: rnd(4) != 0,
+            size: [0.0, 0.5, 1.0][rnd(3)],
         };
         let offer = waiting.pop();
         let offer_ir = waiting_ir.pop();

@@ -81,8 +81,11 @@ impl Lane {
 
     /// This block into `out`: side A on `a_in`; side B on `b_in` when dual mono is on
     /// (else side B settles). Both get the lane's level.
-    pub fn run(&mut self, a_in: &[f32], b_in: Option<&[f32]>) {
+    pub fn run(&mut self, a_in: &[f32], b_in: Option<&[f32]>, size: f32) {
         let n = a_in.len();
+        if let Some(slot) = self.slot.as_deref_mut() {
+            slot.set_size(size);
+        }
         self.out[0][..n].copy_from_slice(a_in);
         if let Some(slot) = self.slot.as_deref_mut() {
             slot.process(Side::A, &mut self.out[0][..n]);

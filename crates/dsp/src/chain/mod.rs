@@ -575,9 +575,10 @@ impl Chain {
             &self.model_in[..n]
         };
         let b_in = dual_on.then_some(&self.right[..n]);
-        self.lanes[self.cur].run(a_in, b_in);
+        let size = self.settings.size;
+        self.lanes[self.cur].run(a_in, b_in, size);
         if self.swapping {
-            self.lanes[1 - self.cur].run(a_in, b_in);
+            self.lanes[1 - self.cur].run(a_in, b_in, size);
         }
         if moving && self.dual.is_settled() && self.dual.position() == 0.0 {
             // Back in mono: side B idles after the silence that makes it resume clean.

@@ -71,6 +71,9 @@ pub struct ChainSettings {
     pub gate: GateSettings,
     pub tone: ToneSettings,
     pub cab_enabled: bool,
+    /// The size of a model with sizes (0.0..=1.0; 1.0 is the largest, the reference
+    /// library's default).
+    pub size: f32,
 }
 
 impl Default for ChainSettings {
@@ -86,6 +89,7 @@ impl Default for ChainSettings {
             gate: GateSettings::default(),
             tone: ToneSettings::default(),
             cab_enabled: true,
+            size: 1.0,
         }
     }
 }
