@@ -16,18 +16,37 @@ import tubeless_state  # noqa: E402
 RATE = 48000.0
 
 
+# (name in pedalboard, low, high, unit, default): every float parameter.
+FLOATS = [
+    ("input_db", -20.0, 20.0, "dB", 0.0),
+    ("output_db", -40.0, 40.0, "dB", 0.0),
+    ("gate_threshold_db", -100.0, 0.0, "dB", -80.0),
+    ("gate_attack_ms", 0.1, 500.0, "ms", 5.0),
+    ("gate_hold_ms", 0.0, 2000.0, "ms", 10.0),
+    ("gate_release_ms", 1.0, 5000.0, "ms", 50.0),
+    ("bass", 0.0, 10.0, "", 5.0),
+    ("middle", 0.0, 10.0, "", 5.0),
+    ("treble", 0.0, 10.0, "", 5.0),
+    ("input_calibration_dbu", -60.0, 60.0, "dBu", 12.0),
+    ("size", 0.0, 1.0, "", 1.0),
+]
+# (name, default): every switch.
+SWITCHES = [("bypass", False), ("gate", True), ("eq", True), ("cab_ir", True), ("calibrate_input", False)]
+
+
 def check_parameters(p):
     params = p.parameters
-    assert set(params) >= {"input_db", "output_db", "channel_mode", "output_mode", "bypass"}, params
-    for name, lo, hi in [("input_db", -20.0, 20.0), ("output_db", -40.0, 40.0)]:
+    for name, lo, hi, unit, default in FLOATS:
+        assert name in params, (name, list(params))
         par = params[name]
-        assert par.range[0] == lo and par.range[1] == hi, (name, par.range)
-        assert par.label.strip() == "dB", (name, par.label)
-        assert getattr(p, name) == 0.0, (name, getattr(p, name))
+        assert abs(par.range[0] - lo) < 1e-6 and abs(par.range[1] - hi) < 1e-6, (name, par.range)
+        assert (par.label or "").strip() == unit, (name, par.label)
+        assert abs(getattr(p, name) - default) < 1e-3, (name, getattr(p, name))
+    for name, default in SWITCHES:
+        assert bool(getattr(p, name)) == default, (name, getattr(p, name))
     assert set(params["channel_mode"].valid_values) == {"Mono", "Dual mono"}
-    assert set(params["output_mode"].valid_values) == {"Raw", "Normalized"}
+    assert set(params["output_mode"].valid_values) == {"Raw", "Normalized", "Calibrated"}
     assert p.channel_mode == "Mono" and p.output_mode == "Normalized"
-    assert not p.bypass, p.bypass
 
 
 def main():
