@@ -6,6 +6,7 @@
 pub mod dc_blocker;
 pub mod render;
 pub mod resample;
+pub mod stream_resample;
 pub mod wav;
 
 /// dB to linear amplitude.
