@@ -233,6 +233,7 @@ impl ResamplerPair {
             }
             inner.down.push(block);
             let n = inner.down.pull(chunk);
+            debug_assert_eq!(n, chunk.len(), "the way back came up short");
             // `n == chunk.len()` always (see the module comment); were it ever short,
             // silence is better than the stale input left in the buffer.
             chunk[n..].fill(0.0);
