@@ -20,6 +20,7 @@ pub mod render;
 pub mod resample;
 pub mod smoother;
 pub mod source;
+pub mod stream_resample;
 pub mod tone_stack;
 pub mod wav;
 
