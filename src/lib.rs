@@ -51,7 +51,7 @@ pub struct Tubeless {
     unsent: Option<Retired>,
     /// Offers the chain could not take yet.
     held: Option<(Option<Box<ModelSlot>>, bool)>,
-    held_ir: Option<Option<IrSlot>>,
+    held_ir: Option<(Option<IrSlot>, bool)>,
 }
 
 impl Default for Tubeless {
@@ -118,7 +118,13 @@ impl Tubeless {
         if self.held_ir.is_none() {
             if let Some(p) = fresh(&mut self.audio.irs) {
                 match p {
-                    Published { epoch: e, slot, .. } if e == epoch => self.held_ir = Some(slot),
+                    Published {
+                        epoch: e,
+                        slot,
+                        instant,
+                    } if e == epoch => {
+                        self.held_ir = Some((slot, instant));
+                    }
                     Published {
                         slot: Some(stale), ..
                     } => {
@@ -141,9 +147,14 @@ impl Tubeless {
                 self.held = Some((slot, instant));
             }
         }
-        if let Some(ir) = self.held_ir.take() {
-            if let Err(ir) = chain.offer_ir(ir) {
-                self.held_ir = Some(ir);
+        if let Some((ir, instant)) = self.held_ir.take() {
+            let result = if instant && (!self.heard || self.offline) {
+                chain.offer_ir_now(ir)
+            } else {
+                chain.offer_ir(ir)
+            };
+            if let Err(ir) = result {
+                self.held_ir = Some((ir, instant));
             }
         }
     }
@@ -241,6 +252,8 @@ impl Plugin for Tubeless {
         let host = HostConfig {
             sample_rate: config.sample_rate as f64,
             max_block: config.max_buffer_size.max(1) as usize,
+            // The loader fills in the user's choice.
+            quality: Default::default(),
         };
         self.main_inputs = layout
             .main_input_channels
@@ -258,7 +271,7 @@ impl Plugin for Tubeless {
         drop(chain.place_ir(ir));
         self.reported_latency = chain.latency() as u32;
         context.set_latency_samples(self.reported_latency);
-        self.loader.set_latency(self.reported_latency);
+        self.meters.set_latency(self.reported_latency);
         // Dropped here, on the host's thread, with whatever the old chain held.
         self.chain = Some(chain);
         self.epoch = epoch;
@@ -313,6 +326,7 @@ impl Plugin for Tubeless {
         if latency != self.reported_latency {
             self.reported_latency = latency;
             context.set_latency_samples(latency);
+            self.meters.set_latency(latency);
         }
         self.return_retired();
         ProcessStatus::Normal

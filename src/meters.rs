@@ -15,6 +15,8 @@ pub struct Meters {
     output: AtomicU32,
     /// The gate's reduction, dB (0: open), as f32 bits.
     gate: AtomicU32,
+    /// The latency reported to the host, samples.
+    latency: AtomicU32,
     input_clipped: AtomicBool,
     output_clipped: AtomicBool,
 }
@@ -52,6 +54,15 @@ impl Meters {
             output_clipped: self.output_clipped.load(Ordering::Relaxed),
             gate_db: f32::from_bits(self.gate.load(Ordering::Relaxed)),
         }
+    }
+
+    /// Audio thread, when the reported latency changes: wait-free.
+    pub fn set_latency(&self, samples: u32) {
+        self.latency.store(samples, Ordering::Relaxed);
+    }
+
+    pub fn latency(&self) -> u32 {
+        self.latency.load(Ordering::Relaxed)
     }
 
     pub fn clear_clips(&self) {

@@ -11,6 +11,7 @@ use serde_json::Value;
 use tubeless_dsp::gate;
 use tubeless_dsp::levels::{OutputMode, DEFAULT_INPUT_CALIBRATION_DBU};
 use tubeless_dsp::preset::ranges;
+use tubeless_dsp::stream_resample::Quality;
 use tubeless_dsp::tone_stack::DEFAULT_KNOB;
 use tubeless_dsp::{ChainSettings, ChannelMode, GateSettings, ToneSettings};
 
@@ -90,6 +91,9 @@ pub struct TubelessParams {
     /// The cabinet IR: path, and the WAV itself.
     #[persist = "ir"]
     pub ir: IrField,
+    /// Settings that are not parameters (the resampling quality): they rebuild the model.
+    #[persist = "options"]
+    pub options: OptionsField,
     /// The editor's size in logical pixels.
     #[persist = "editor_size"]
     pub editor_size: Arc<Mutex<(u32, u32)>>,
@@ -174,7 +178,10 @@ impl TubelessParams {
             model: ModelField {
                 loader: Arc::clone(&loader),
             },
-            ir: IrField { loader },
+            ir: IrField {
+                loader: Arc::clone(&loader),
+            },
+            options: OptionsField { loader },
             editor_size: Arc::new(Mutex::new(EDITOR_SIZE)),
         }
     }
@@ -293,6 +300,33 @@ impl<'a> PersistentField<'a, Value> for IrField {
         F: Fn(&Value) -> R,
     {
         f(&self.loader.ir.saved_state())
+    }
+}
+
+/// The persisted `options` field: `{"resampler": "standard" | "high"}`. Unknown values
+/// keep the default.
+pub struct OptionsField {
+    loader: Arc<Loader>,
+}
+
+impl<'a> PersistentField<'a, Value> for OptionsField {
+    fn set(&self, new_value: Value) {
+        let q = match new_value.get("resampler").and_then(Value::as_str) {
+            Some("high") => Quality::High,
+            _ => Quality::Standard,
+        };
+        self.loader.set_quality(q);
+    }
+
+    fn map<F, R>(&self, f: F) -> R
+    where
+        F: Fn(&Value) -> R,
+    {
+        let name = match self.loader.quality() {
+            Quality::Standard => "standard",
+            Quality::High => "high",
+        };
+        f(&serde_json::json!({ "resampler": name }))
     }
 }
 

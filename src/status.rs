@@ -94,8 +94,6 @@ pub struct Status {
     pub model: AssetStatus<ModelInfo>,
     pub ir: AssetStatus<IrInfo>,
     pub host: Option<HostConfig>,
-    /// The latency reported to the host, in samples.
-    pub latency: u32,
-    /// The host runs at another rate than the model's.
-    pub rate_mismatch: bool,
+    /// The host runs at another rate than the model's: the model runs resampled.
+    pub resampled: bool,
 }

@@ -1,8 +1,9 @@
 //! The plugin's whole process path, through nice-plug's CLAP wrapper, never allocates,
-//! reallocates or frees: model swaps (a session restored while playing, to another model,
-//! to a missing one, to none), their crossfades, channel-mode and bypass changes, gain
-//! automation, NaN / Inf input, every block length up to the host's maximum, and a host
-//! that re-activates at another rate. The plugin is the one linked into this test (its
+//! reallocates or frees: model and cabinet IR swaps (a session restored while playing, to
+//! another model, a container with sizes, a missing one, none; mono and stereo IRs), their
+//! crossfades, every parameter moving (gains, gate, EQ, cab, output mode, calibration,
+//! size, channel mode, bypass), NaN / Inf input, every block length up to the host's
+//! maximum, and a host that re-activates at another rate (where the model is resampled). The plugin is the one linked into this test (its
 //! `clap_entry`), so the counting allocator below sees every allocation the wrapper, the
 //! chain and the engine could make on the audio thread.
 
@@ -88,6 +89,13 @@ fn the_whole_process_path_stays_off_the_heap() {
         json!({ "path": fixture("lstm_nano_v070.nam").display().to_string() }),
         json!({ "path": "/nonexistent/missing.nam" }),
         json!({}),
+        json!({ "path": fixture("container_lstm_wavenets_v070.nam").display().to_string() }),
+    ];
+    let dir = tmpdir("rt");
+    let irs = [
+        json!({ "path": cab_ir(&dir, 1, 0.1).display().to_string() }),
+        json!({ "path": cab_ir(&dir, 2, 1.0).display().to_string() }),
+        json!({}),
     ];
     let mut seed = 99u64;
     let mut rnd = move |m: usize| {
@@ -116,19 +124,28 @@ fn the_whole_process_path_stays_off_the_heap() {
         // The host's main thread, between two blocks (not guarded).
         if step % 60 == 10 {
             let m = &models[rnd(models.len())];
-            assert!(p.load_state(&state_bytes(&with_model_field(&base, m))));
+            let mut state = with_model_field(&base, m);
+            state["fields"]["ir"] = serde_json::Value::String(irs[rnd(irs.len())].to_string());
+            assert!(p.load_state(&state_bytes(&state)));
         }
         if step == 700 {
             // Re-activated at another rate: everything is rebuilt off the audio thread.
             p.activate(44_100.0, max_block as u32);
         }
+        // Parameter events carry normalized values (0..1), as CLAP hosts send them.
         if step % 7 == 0 {
-            p.set_param("in_db", [-20.0, 0.0, 9.0][rnd(3)]);
-            p.set_param("out_db", [-40.0, 0.0, 12.0][rnd(3)]);
+            for id in [
+                "in_db", "out_db", "gate_db", "bass", "middle", "treble", "size",
+            ] {
+                p.set_param(id, [0.0, 0.5, 1.0][rnd(3)]);
+            }
         }
         if step % 23 == 0 {
-            p.set_param("chmode", rnd(2) as f64);
-            p.set_param("outmode", rnd(2) as f64);
+            for id in ["chmode", "outmode", "gate_on", "eq_on", "ir_on", "cal_on"] {
+                p.set_param(id, [0.0, 0.5, 1.0][rnd(3)]);
+            }
+            p.set_param("gate_att_ms", rnd(2) as f64);
+            p.set_param("gate_rel_ms", rnd(2) as f64);
         }
         if step % 41 == 0 {
             p.set_param("bypass", rnd(2) as f64);

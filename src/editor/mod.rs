@@ -182,7 +182,7 @@ impl NiceEguiApp for App {
                         ui.add_space(6.0);
                         let status = self.loader.status();
                         self.body(ui, &setter, &status);
-                        footer(ui, &status, &self.presets);
+                        footer(ui, &status, self.meters.latency(), &self.presets);
                     });
             });
     }
@@ -275,7 +275,13 @@ impl App {
             controls::gate(ui, p, setter, peaks.gate_db);
             ui.vertical(|ui| {
                 ui.set_width(ui.available_width());
-                panels::model(ui, status, &self.loader, &self.dialog_open);
+                panels::model(
+                    ui,
+                    status,
+                    self.meters.latency(),
+                    &self.loader,
+                    &self.dialog_open,
+                );
             });
         });
         ui.add_space(6.0);
@@ -329,7 +335,7 @@ impl App {
 const OUTPUT_SECTION_WIDTH: f32 = 372.0;
 
 /// The host side at a glance (rate, block size, latency), and the last preset message.
-fn footer(ui: &mut egui::Ui, status: &Status, presets: &presets::Presets) {
+fn footer(ui: &mut egui::Ui, status: &Status, latency: u32, presets: &presets::Presets) {
     ui.with_layout(egui::Layout::bottom_up(egui::Align::Min), |ui| {
         ui.add_space(4.0);
         let text = match status.host {
@@ -337,7 +343,7 @@ fn footer(ui: &mut egui::Ui, status: &Status, presets: &presets::Presets) {
                 "Host {} kHz, blocks up to {} samples  ·  latency {} samples",
                 panels::trim_num(h.sample_rate / 1000.0),
                 h.max_block,
-                status.latency
+                latency
             ),
             None => "Not active in a host yet".to_owned(),
         };

@@ -9,10 +9,18 @@ use std::sync::Arc;
 use egui::{Color32, RichText, Ui};
 
 use super::theme;
-use crate::loader::{neighbour, Kind, Loader};
+use tubeless_dsp::stream_resample::Quality;
+
+use crate::loader::{neighbour, HostConfig, Kind, Loader};
 use crate::status::{AssetStatus, IrInfo, ModelInfo, Source, Status};
 
-pub fn model(ui: &mut Ui, status: &Status, loader: &Arc<Loader>, dialog: &Arc<AtomicBool>) {
+pub fn model(
+    ui: &mut Ui,
+    status: &Status,
+    latency: u32,
+    loader: &Arc<Loader>,
+    dialog: &Arc<AtomicBool>,
+) {
     let st = &status.model;
     let path = st.info.as_ref().and_then(|m| m.path.clone());
     theme::section(ui, "MODEL", |ui| {
@@ -29,19 +37,45 @@ pub fn model(ui: &mut Ui, status: &Status, loader: &Arc<Loader>, dialog: &Arc<At
             }
         }
         messages(ui, Kind::Model, st, loader);
-        if status.rate_mismatch {
+        if status.resampled {
             if let (Some(m), Some(h)) = (&st.info, status.host) {
-                let text = format!(
-                    "The host runs at {} kHz but this model was trained at {} kHz: it plays at \
-                     the wrong rate and does not sound like the capture. Set the project to {} kHz.",
-                    trim_num(h.sample_rate / 1000.0),
-                    trim_num(m.sample_rate / 1000.0),
-                    trim_num(m.sample_rate / 1000.0),
-                );
-                message(ui, theme::WARN, "Sample rate", &text);
+                resampling(ui, m.sample_rate, h, latency, loader);
             }
         }
     });
+}
+
+/// The model runs at its own rate inside the resamplers: say so, and offer the quality.
+fn resampling(ui: &mut Ui, model_rate: f64, host: HostConfig, latency: u32, loader: &Loader) {
+    ui.horizontal_wrapped(|ui| {
+        ui.label(
+            RichText::new(format!(
+                "Resampled: host {} kHz, model {} kHz, {latency} samples of latency (reported \
+                 to the host).",
+                trim_num(host.sample_rate / 1000.0),
+                trim_num(model_rate / 1000.0),
+            ))
+            .small()
+            .color(theme::DIM),
+        );
+        let q = loader.quality();
+        let selected = usize::from(q == Quality::High);
+        if let Some(i) = super::widgets::segmented(
+            ui,
+            &["Standard", "High quality"],
+            selected,
+            &[true, true],
+            &["", ""],
+        ) {
+            loader.set_quality([Quality::Standard, Quality::High][i]);
+        }
+    })
+    .response
+    .on_hover_text(
+        "Standard: no more latency than the official plugin, images and aliases near -70 dB. \
+         High quality: about -120 dB and a perfectly flat pass band, for four to five times \
+         the latency.",
+    );
 }
 
 fn model_info(ui: &mut Ui, m: &ModelInfo) {

@@ -217,6 +217,30 @@ impl<A: Asset> Channel<A> {
         (a.epoch, slot)
     }
 
+    /// Rebuilds what plays for a changed configuration (the resampling quality) and
+    /// publishes it crossfaded; the epoch stays, the host has not re-activated.
+    pub fn rebuild(&self, change: impl FnOnce(HostConfig) -> HostConfig) {
+        let mut a = self.apply.lock();
+        let Some(host) = a.host.map(change) else {
+            return;
+        };
+        a.host = Some(host);
+        let Some(cur) = a.current.as_ref() else {
+            return;
+        };
+        match A::build(&cur.file, &cur.state, host) {
+            Ok(slot) => {
+                let epoch = a.epoch;
+                a.input.write(Some(Published {
+                    epoch,
+                    slot: Some(slot),
+                    instant: false,
+                }));
+            }
+            Err(e) => self.status.lock().error = Some(e),
+        }
+    }
+
     /// The loader thread: a file the editor asked for. The old one keeps playing (and the
     /// session keeps it) when this one fails.
     pub fn load(&self, path: &Path, generation: u64) -> bool {

@@ -25,6 +25,7 @@ use std::time::Duration;
 use parking_lot::Mutex;
 use serde_json::Value;
 use tubeless_dsp::ir::IrSlot;
+use tubeless_dsp::stream_resample::Quality;
 use tubeless_dsp::{ModelSlot, Retired};
 
 pub use channel::{neighbour, Asset, Channel};
@@ -70,14 +71,17 @@ enum Command {
     },
     /// Time the current model for the editor's CPU figure.
     Measure,
+    /// The resampling quality changed: rebuild the model for it (crossfaded).
+    Rebuild,
     Quit,
 }
 
-/// The host's side: what slots are built for.
+/// What slots are built for: the host's side, and how hard the resamplers work.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct HostConfig {
     pub sample_rate: f64,
     pub max_block: usize,
+    pub quality: Quality,
 }
 
 /// The loader, shared by the plugin, its persisted fields, its editor and the thread.
@@ -85,7 +89,10 @@ pub struct Loader {
     pub model: Channel<ModelAsset>,
     pub ir: Channel<IrAsset>,
     commands: Mutex<mpsc::Sender<Command>>,
-    host: Mutex<(Option<HostConfig>, u32, bool)>,
+    /// The host's configuration, and whether the model is resampled there.
+    host: Mutex<(Option<HostConfig>, bool)>,
+    /// The resampling quality the user chose (saved in the `options` field).
+    quality: Mutex<Quality>,
 }
 
 /// The audio thread's ends: where slots arrive and where retired ones go.
@@ -115,7 +122,8 @@ impl Loader {
             model: Channel::new(model_in),
             ir: Channel::new(ir_in),
             commands: Mutex::new(tx),
-            host: Mutex::new((None, 0, false)),
+            host: Mutex::new((None, false)),
+            quality: Mutex::new(Quality::default()),
         });
         let worker = Arc::clone(&loader);
         let spawned = std::thread::Builder::new()
@@ -137,13 +145,12 @@ impl Loader {
 
     /// A copy of what the editor shows.
     pub fn status(&self) -> Status {
-        let (host, latency, rate_mismatch) = *self.host.lock();
+        let (host, resampled) = *self.host.lock();
         Status {
             model: self.model.status(),
             ir: self.ir.status(),
             host,
-            latency,
-            rate_mismatch,
+            resampled,
         }
     }
 
@@ -209,22 +216,35 @@ impl Loader {
         self.ir.restore(value);
     }
 
+    pub fn quality(&self) -> Quality {
+        *self.quality.lock()
+    }
+
+    /// A new resampling quality (from the editor or a restored session): the model is
+    /// rebuilt for it off the audio thread and crossfaded in.
+    pub fn set_quality(&self, q: Quality) {
+        let mut cur = self.quality.lock();
+        if *cur == q {
+            return;
+        }
+        *cur = q;
+        drop(cur);
+        let _ = self.commands.lock().send(Command::Rebuild);
+    }
+
     /// The host (re)activates: both files are built for the new configuration here, on
-    /// the host's thread.
+    /// the host's thread. The resampling quality is the loader's.
     pub fn activate(&self, host: HostConfig) -> (u64, Option<Box<ModelSlot>>, Option<IrSlot>) {
+        let host = HostConfig {
+            quality: self.quality(),
+            ..host
+        };
         let (epoch, model) = self.model.activate(host);
         let (ir_epoch, ir) = self.ir.activate(host);
         debug_assert_eq!(epoch, ir_epoch, "both channels count activations");
-        let mismatch = model.as_ref().is_some_and(|m| m.rate_mismatch());
-        let mut h = self.host.lock();
-        *h = (Some(host), h.1, mismatch);
+        let mismatch = model.as_ref().is_some_and(|m| m.is_resampled());
+        *self.host.lock() = (Some(host), mismatch);
         (epoch, model, ir)
-    }
-
-    /// What the audio thread reported (it never takes this lock: the plugin sets it from
-    /// `activate` and the loader from what it builds).
-    pub fn set_latency(&self, samples: u32) {
-        self.host.lock().1 = samples;
     }
 
     fn run(&self, rx: mpsc::Receiver<Command>, mut retired: rtrb::Consumer<Retired>) {
@@ -260,7 +280,7 @@ impl Loader {
                 Ok(Command::Clear { kind, generation }) => match kind {
                     Kind::Model => {
                         self.model.clear(generation);
-                        self.host.lock().2 = false;
+                        self.host.lock().1 = false;
                     }
                     Kind::Ir => self.ir.clear(generation),
                 },
@@ -272,6 +292,10 @@ impl Loader {
                     Kind::Ir => self.ir.restore_with(value, false),
                 },
                 Ok(Command::Measure) => self.measure(),
+                Ok(Command::Rebuild) => {
+                    let q = self.quality();
+                    self.model.rebuild(|h| HostConfig { quality: q, ..h });
+                }
                 Err(mpsc::RecvTimeoutError::Timeout) => {}
             }
         }
@@ -285,7 +309,7 @@ impl Loader {
     fn update_mismatch(&self) {
         let rate = self.model.current_file().map(|f| f.sample_rate);
         let mut h = self.host.lock();
-        h.2 =
+        h.1 =
             matches!((h.0, rate), (Some(host), Some(r)) if (host.sample_rate - r).abs() > 1e-6 * r);
     }
 

@@ -41,6 +41,7 @@ impl Asset for ModelAsset {
             activations: ActivationMode::Accurate,
             // The chain sets the size from the parameter at every block.
             size: 1.0,
+            quality: host.quality,
         };
         ModelSlot::build(file, spec)
             .map(Box::new)

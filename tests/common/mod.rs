@@ -332,3 +332,82 @@ pub fn max_abs_diff(a: &[f32], b: &[f32]) -> f32 {
         .map(|(x, y)| (x - y).abs())
         .fold(0.0, f32::max)
 }
+
+/// A model that is the identity (a one-tap Linear at 48 kHz): what comes out is what went
+/// in, so timing and level can be read off the output.
+pub fn identity_model(dir: &Path) -> PathBuf {
+    let p = dir.join("identity-48k.nam");
+    let json = serde_json::json!({
+        "version": "0.5.4", "architecture": "Linear", "sample_rate": 48000,
+        "config": {"receptive_field": 1, "bias": false}, "weights": [1.0],
+        "metadata": {"name": "identity"}
+    });
+    std::fs::write(&p, json.to_string()).unwrap();
+    p
+}
+
+/// A scratch folder for one test.
+pub fn tmpdir(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("tubeless-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+/// A decaying-noise cabinet IR written as a 24-bit WAV (`channels` 1 or 2).
+pub fn cab_ir(dir: &Path, channels: usize, seconds: f64) -> PathBuf {
+    let frames = (seconds * 48_000.0) as usize;
+    let mut seed = 12345u32;
+    let chans: Vec<Vec<f32>> = (0..channels)
+        .map(|c| {
+            (0..frames)
+                .map(|i| {
+                    seed = seed
+                        .wrapping_mul(1664525)
+                        .wrapping_add(1013904223 + c as u32);
+                    let noise = (seed >> 8) as f32 / (1u32 << 24) as f32 - 0.5;
+                    noise * (-(i as f32) / (frames as f32 / 8.0)).exp()
+                })
+                .collect()
+        })
+        .collect();
+    let p = dir.join(format!("cab-{channels}ch.wav"));
+    let audio = tubeless_dsp::wav::Audio {
+        sample_rate: 48_000,
+        channels: chans,
+    };
+    tubeless_dsp::wav::write(&p, &audio, tubeless_dsp::wav::BitDepth::Int24).unwrap();
+    p
+}
+
+/// A band-limited click: a 1 kHz burst under a Hann window, 4 ms long, at `at`.
+pub fn click(n: usize, at: usize, rate: f64) -> Vec<f32> {
+    let len = (0.004 * rate) as usize;
+    let mut x = vec![0.0f32; n];
+    for i in 0..len {
+        let w = 0.5 - 0.5 * (2.0 * std::f64::consts::PI * i as f64 / len as f64).cos();
+        let s = (2.0 * std::f64::consts::PI * 1000.0 * i as f64 / rate).sin();
+        x[at + i] = (0.5 * w * s) as f32;
+    }
+    x
+}
+
+/// The delay of `y` against `x`, in samples, to a fraction of a sample (cross-correlation
+/// peak with a parabola through its neighbours), searched over 0 ..= `max_lag`.
+pub fn measured_delay(x: &[f32], y: &[f32], max_lag: usize) -> f64 {
+    let corr = |lag: usize| -> f64 {
+        x.iter()
+            .zip(&y[lag..])
+            .map(|(a, b)| *a as f64 * *b as f64)
+            .sum()
+    };
+    let c: Vec<f64> = (0..=max_lag + 1).map(corr).collect();
+    let k = (0..=max_lag)
+        .max_by(|&a, &b| c[a].partial_cmp(&c[b]).unwrap())
+        .unwrap();
+    if k == 0 {
+        return 0.0;
+    }
+    let (l, m, r) = (c[k - 1], c[k], c[k + 1]);
+    k as f64 + 0.5 * (l - r) / (l - 2.0 * m + r)
+}

@@ -13,6 +13,7 @@ use tubeless_dsp::levels::OutputMode;
 use tubeless_dsp::preset::{ranges, Preset};
 use tubeless_dsp::render::{level_note, render, RenderOptions};
 use tubeless_dsp::source::{self, SourceState};
+use tubeless_dsp::stream_resample::Quality;
 use tubeless_dsp::wav::{self, BitDepth};
 use tubeless_dsp::{ChainSettings, ChannelMode};
 use tubeless_nam::NamFile;
@@ -37,6 +38,12 @@ pub enum Level {
     /// To the analog level it was captured at (needs output_level_dbu; see
     /// --input-calibration).
     Calibrated,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum Resampling {
+    Standard,
+    High,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -143,6 +150,10 @@ pub struct RenderArgs {
     /// The IR at its file's own level instead of the reference plugin's (-18 dB).
     #[arg(long)]
     ir_raw_level: bool,
+    /// Resampling when the file's rate is not the model's: standard (the plugin's
+    /// default, its latency removed) or high (longer filters, about -120 dB images).
+    #[arg(long, value_enum)]
+    resampler: Option<Resampling>,
     /// Overwrite existing output files (inputs are never overwritten).
     #[arg(long)]
     force: bool,
@@ -160,6 +171,7 @@ struct Setup {
     ir: Option<IrFile>,
     settings: ChainSettings,
     ir_options: IrOptions,
+    quality: Quality,
 }
 
 fn in_range(name: &str, v: Option<f32>, (lo, hi): (f32, f32)) -> Result<Option<f32>, String> {
@@ -311,11 +323,17 @@ fn setup(a: &RenderArgs) -> Result<Setup, String> {
     if a.ir.is_some() {
         s.cab_enabled = true;
     }
+    let quality = match a.resampler {
+        Some(Resampling::Standard) => Quality::Standard,
+        Some(Resampling::High) => Quality::High,
+        None => preset.as_ref().map(|p| p.quality).unwrap_or_default(),
+    };
     Ok(Setup {
         model,
         ir,
         settings: s,
         ir_options,
+        quality,
     })
 }
 
@@ -366,6 +384,7 @@ pub fn cmd_render(a: RenderArgs) -> Result<(), String> {
         activations: a.activations.into(),
         chain: setup.settings,
         ir_options: setup.ir_options,
+        quality: setup.quality,
         tail_seconds: a.tail,
     };
     let depth = match a.bit_depth {

@@ -208,10 +208,11 @@ fn every_common_format_renders_aligned_and_same_length() {
             assert_eq!(y.frames(), x.len(), "{name} {rate}: same length");
             assert_eq!(y.channels[0], y.channels[1]);
             // Through an identity model, the output is the input: same level, same timing.
-            // (Resampled runs lose only what lies above the model rate's band; the chirp
-            // stays below 2 kHz. The first and last 10 ms see the resampler's edge.)
+            // (Resampled runs go through the plugin's streaming resamplers, their latency
+            // removed; the standard quality's pass band is flat to 0.007 dB, 8e-4 of full
+            // scale. The first and last 10 ms see the filters' edges.)
             let edge = (rate / 100) as usize;
-            let tol = if rate == 48_000 { tol } else { tol.max(2e-4) };
+            let tol = if rate == 48_000 { tol } else { tol.max(1e-3) };
             let err = (edge..x.len() - edge)
                 .map(|i| (y.channels[0][i] - x[i]).abs())
                 .fold(0.0, f32::max);

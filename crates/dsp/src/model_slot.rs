@@ -1,9 +1,21 @@
-//! [`ModelSlot`]: one model made ready for one host configuration. Built off the audio
-//! thread (it allocates and prewarms); the [`Chain`](crate::chain::Chain) only runs it.
+//! [`ModelSlot`]: one model made ready for one host configuration: its engines, and the
+//! resampler pairs that run them at the model's own rate when the host's differs. Built
+//! off the audio thread (it allocates, designs filters and prewarms); the
+//! [`Chain`](crate::chain::Chain) only runs it.
 
 use tubeless_nam::{ActivationMode, BuildOptions, Engine, NamFile};
 
 use crate::levels::ModelLevels;
+use crate::stream_resample::{Quality, ResampleError, ResamplerPair};
+
+/// Why a slot could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum SlotError {
+    #[error("{0}")]
+    Model(#[from] tubeless_nam::Error),
+    #[error("resampling: {0}")]
+    Resample(#[from] ResampleError),
+}
 
 /// What a slot is built for: the host's side of the connection.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -14,12 +26,15 @@ pub struct SlotSpec {
     pub activations: ActivationMode,
     /// The starting size of a model with sizes (0.0..=1.0; 1.0 is the largest).
     pub size: f32,
+    /// How hard the resamplers work when the host's rate is not the model's.
+    pub quality: Quality,
 }
 
-/// Two engines of the same model (the second one is the right channel in dual mono), and
-/// what the chain needs to know about the model's level.
+/// Two engines of the same model (the second one is the right channel in dual mono), each
+/// inside its resampler pair, and what the chain needs to know about the model's level.
 pub struct ModelSlot {
     engines: [Engine; 2],
+    pairs: [ResamplerPair; 2],
     host_rate: f64,
     levels: ModelLevels,
 }
@@ -34,11 +49,16 @@ pub enum Side {
 }
 
 impl ModelSlot {
-    /// Allocates and prewarms both engines: after this, the first sample out is exact.
-    pub fn build(file: &NamFile, spec: SlotSpec) -> tubeless_nam::Result<ModelSlot> {
+    /// Allocates and prewarms both engines and designs the resamplers: after this, the
+    /// first sample out is exact. Models without a stated rate are taken as 48 kHz.
+    pub fn build(file: &NamFile, spec: SlotSpec) -> Result<ModelSlot, SlotError> {
+        let max_block = spec.max_block.clamp(1, crate::stream_resample::MAX_BLOCK);
+        let pair = ResamplerPair::new(spec.host_rate, file.sample_rate, max_block, spec.quality)?;
         let options = BuildOptions {
-            max_block: spec
-                .max_block
+            // Longer model-rate runs (a high model rate under a low host rate) are split
+            // by the engine itself.
+            max_block: pair
+                .max_model_block()
                 .clamp(1, tubeless_nam::limits::MAX_BLOCK_LIMIT),
             activations: spec.activations,
             size: if spec.size.is_finite() {
@@ -50,14 +70,17 @@ impl ModelSlot {
         };
         Ok(ModelSlot {
             engines: [Engine::build(file, options)?, Engine::build(file, options)?],
+            pairs: [pair.clone(), pair],
             host_rate: spec.host_rate,
             levels: levels_of(file),
         })
     }
 
-    /// Runs one side's engine in place. Real-time safe; any length.
+    /// Runs one side at the host's rate, in place. Real-time safe; any length.
     pub fn process(&mut self, side: Side, buf: &mut [f32]) {
-        self.engines[side as usize].process_buffer(buf);
+        let k = side as usize;
+        let engine = &mut self.engines[k];
+        self.pairs[k].process(buf, |m| engine.process_buffer(m));
     }
 
     /// Picks the submodel of a model with sizes (0.0..=1.0), click-free (the engine
@@ -81,28 +104,37 @@ impl ModelSlot {
         for e in &mut self.engines {
             e.reset();
         }
+        for p in &mut self.pairs {
+            p.reset();
+        }
     }
 
     /// Samples of silence after which an engine is back in its freshly built state: the
     /// chain feeds an idle engine this much silence so it can resume without a ghost of
     /// old audio.
     pub fn settle_samples(&self) -> usize {
-        self.engines[0].prewarm_samples()
+        let at_host = self.engines[0].prewarm_samples() as f64 * self.host_rate / self.model_rate();
+        at_host.ceil() as usize + 2 * self.latency() + 1
     }
 
-    /// Delay this slot adds, in host samples. NAM models are causal: 0 until resampling.
+    /// Delay this slot adds, in whole host samples: the resampler pair's (0 at the
+    /// model's own rate; NAM models are causal).
     pub fn latency(&self) -> usize {
-        0
+        self.pairs[0].latency()
+    }
+
+    /// True when the host's rate differs from the model's, so the model runs inside the
+    /// resampler pair.
+    pub fn is_resampled(&self) -> bool {
+        !self.pairs[0].is_bypass()
+    }
+
+    pub fn quality(&self) -> Quality {
+        self.pairs[0].quality()
     }
 
     pub fn model_rate(&self) -> f64 {
         self.engines[0].sample_rate()
-    }
-
-    /// True when the host runs at another rate than the model was trained at (the model
-    /// then sounds wrong: its dilations and recurrences count samples).
-    pub fn rate_mismatch(&self) -> bool {
-        (self.model_rate() - self.host_rate).abs() > 1e-6 * self.host_rate
     }
 
     /// What the model's metadata says about levels (for the output modes and input

@@ -19,6 +19,7 @@ use serde_json::{Map, Value};
 
 use crate::chain::{ChainSettings, ChannelMode};
 use crate::levels::OutputMode;
+use crate::stream_resample::Quality;
 
 /// Every parameter id and its range (floats) or choices (enums), in the plugin's order.
 pub mod ids {
@@ -106,6 +107,8 @@ pub struct Preset {
     pub settings: ChainSettings,
     pub model: Option<Value>,
     pub ir: Option<Value>,
+    /// The resampling quality (the `options` field's `resampler`).
+    pub quality: Quality,
     pub warnings: Vec<String>,
 }
 
@@ -141,10 +144,20 @@ impl Preset {
                 other => Some(other.clone()),
             }
         };
+        let quality = match field("options").as_ref().and_then(|o| o.get("resampler")) {
+            Some(Value::String(q)) if q == "high" => Quality::High,
+            Some(Value::String(q)) if q == "standard" => Quality::Standard,
+            None => Quality::Standard,
+            Some(other) => {
+                warnings.push(format!("options.resampler {other} is not standard or high"));
+                Quality::Standard
+            }
+        };
         Ok(Preset {
             settings,
             model: field("model"),
             ir: field("ir"),
+            quality,
             warnings,
         })
     }
@@ -243,7 +256,8 @@ mod tests {
                 "bass": {"f32": 7.0}, "ir_on": {"bool": false}, "cal_on": {"bool": true},
                 "cal_dbu": {"f32": 4.0}
             },
-            "fields": {"model": "{\"path\": \"/a/amp.nam\"}", "ir": {"path": "/a/cab.wav"}}
+            "fields": {"model": "{\"path\": \"/a/amp.nam\"}", "ir": {"path": "/a/cab.wav"},
+                       "options": "{\"resampler\": \"high\"}"}
         });
         let p = Preset::from_json(&saved).unwrap();
         assert!(p.warnings.is_empty(), "{:?}", p.warnings);
@@ -257,6 +271,7 @@ mod tests {
         assert_eq!(s.input_calibration_dbu, 4.0);
         assert_eq!(p.model.unwrap()["path"], json!("/a/amp.nam"));
         assert_eq!(p.ir.unwrap()["path"], json!("/a/cab.wav"));
+        assert_eq!(p.quality, Quality::High);
 
         let hand = json!({"params": {"in_db": 3.5, "chmode": "Dual", "treble": 12}});
         let p = Preset::from_json(&hand).unwrap();

@@ -2,7 +2,7 @@
 //! runs, at the recording's own rate and length, aligned sample for sample with it. The
 //! CLI's engine room; kept in the library so tests can hold it to the same contract.
 
-use tubeless_nam::{ActivationMode, BuildOptions, Engine, NamFile, Result};
+use tubeless_nam::{ActivationMode, BuildOptions, Engine, NamFile};
 
 use crate::chain::{Chain, ChainSettings};
 use crate::ir::{IrFile, IrOptions, IrSlot};
@@ -10,8 +10,8 @@ use crate::levels::{
     input_calibration_availability, input_calibration_gain_db, output_mode_availability,
     output_mode_gain_db, OutputMode,
 };
-use crate::model_slot::{levels_of, ModelSlot, SlotSpec};
-use crate::resample::Resampler;
+use crate::model_slot::{levels_of, ModelSlot, SlotError, SlotSpec};
+use crate::stream_resample::{Quality, ResamplerPair};
 use crate::wav::Audio;
 
 /// Samples per chain call: the "host block" of an offline render.
@@ -26,6 +26,8 @@ pub struct RenderOptions {
     pub chain: ChainSettings,
     /// How a cabinet IR's level is set.
     pub ir_options: IrOptions,
+    /// The resamplers' quality when the file's rate is not the model's.
+    pub quality: Quality,
     /// Seconds of silence after the input, so the amp can ring out.
     pub tail_seconds: f64,
 }
@@ -37,6 +39,7 @@ impl Default for RenderOptions {
             activations: ActivationMode::Accurate,
             chain: ChainSettings::default(),
             ir_options: IrOptions::default(),
+            quality: Quality::default(),
             tail_seconds: 0.0,
         }
     }
@@ -86,7 +89,7 @@ pub fn render(
     audio: &Audio,
     opts: &RenderOptions,
     progress: &mut dyn FnMut(usize),
-) -> Result<Audio> {
+) -> Result<Audio, SlotError> {
     let rate = audio.sample_rate as f64;
     let frames = audio.frames();
     let tail = (opts.tail_seconds.max(0.0) * rate).round() as usize;
@@ -120,18 +123,8 @@ pub fn render(
         inputs.push(vec![0.0; inputs[0].len()]);
     }
 
-    let model_rate = file.sample_rate;
-    let same_rate = (model_rate - rate).abs() < 1e-6;
-    // At another rate, the chain runs at the model's, between two zero-phase conversions:
-    // no delay to compensate, and the first samples are as exact as the rest.
-    let span = (!same_rate).then(|| ModelRateSpan::new(rate, model_rate, len));
-    if let Some(span) = &span {
-        for ch in inputs.iter_mut() {
-            *ch = span.up(ch);
-        }
-    }
-
     let mut stereo_out = false;
+    let latency;
     if opts.raw {
         let mut engine = Engine::build(
             file,
@@ -141,38 +134,44 @@ pub fn render(
                 size: opts.chain.size,
                 ..BuildOptions::default()
             },
-        )?;
+        )
+        .map_err(SlotError::from)?;
+        let mut pair = ResamplerPair::new(rate, file.sample_rate, RENDER_BLOCK, opts.quality)
+            .map_err(SlotError::from)?;
+        latency = pair.latency();
+        pad(&mut inputs, latency);
         run_in_blocks(&mut inputs, len, progress, |bufs| {
-            engine.process_buffer(bufs[0]);
+            pair.process(bufs[0], |m| engine.process_buffer(m));
         });
     } else {
-        let chain_rate = if same_rate { rate } else { model_rate };
         let slot = ModelSlot::build(
             file,
             SlotSpec {
-                host_rate: chain_rate,
+                host_rate: rate,
                 max_block: RENDER_BLOCK,
                 activations: opts.activations,
                 size: opts.chain.size,
+                quality: opts.quality,
             },
         )?;
         let settings = ChainSettings {
             bypass: false,
             ..opts.chain
         };
-        let mut chain = Chain::new(chain_rate, RENDER_BLOCK, settings);
+        let mut chain = Chain::new(rate, RENDER_BLOCK, settings);
         chain.place(Some(Box::new(slot)));
-        chain.place_ir(ir.map(|f| IrSlot::build(f, chain_rate, opts.ir_options)));
+        chain.place_ir(ir.map(|f| IrSlot::build(f, rate, opts.ir_options)));
         stereo_out = chain.ir().is_some_and(|c| c.is_stereo()) && settings.cab_enabled;
+        latency = chain.latency();
+        pad(&mut inputs, latency);
         run_in_blocks(&mut inputs, len, progress, |bufs| {
             chain.process(bufs, n_in);
         });
     }
-
-    if let Some(span) = &span {
-        for ch in inputs.iter_mut() {
-            *ch = span.down(ch);
-        }
+    // What a DAW with delay compensation records: the resamplers' delay removed, so the
+    // output lines up with the input sample for sample.
+    for ch in inputs.iter_mut() {
+        ch.drain(..latency);
     }
     // As many channels as the input (two for a mono file through a stereo cab): the left
     // result on the first, the right one on the second, the left again on any more.
@@ -193,44 +192,10 @@ pub fn render(
     })
 }
 
-/// The stretch of model-rate samples a zero-phase round trip needs: from where the way
-/// back starts looking (the model sees the conversion's pre-ringing before time 0, so the
-/// first samples are as exact as the rest) to where it stops.
-struct ModelRateSpan {
-    up: Resampler,
-    down: Resampler,
-    first: isize,
-    count: usize,
-    len: usize,
-}
-
-impl ModelRateSpan {
-    fn new(rate: f64, model_rate: f64, len: usize) -> Self {
-        let up = Resampler::new(rate, model_rate);
-        let down = Resampler::new(model_rate, rate);
-        let r = model_rate / rate;
-        let back_reach = down.half_width();
-        let first = -((up.half_width() * r + back_reach).ceil() as isize) - 2;
-        let last = ((len.saturating_sub(1)) as f64 * r + back_reach).ceil() as isize + 2;
-        ModelRateSpan {
-            up,
-            down,
-            first,
-            count: (last - first + 1) as usize,
-            len,
-        }
-    }
-
-    fn up(&self, x: &[f32]) -> Vec<f32> {
-        (0..self.count)
-            .map(|j| self.up.output_sample(x, 0, self.first as i64 + j as i64))
-            .collect()
-    }
-
-    fn down(&self, y: &[f32]) -> Vec<f32> {
-        (0..self.len as i64)
-            .map(|m| self.down.output_sample(y, self.first, m))
-            .collect()
+/// `latency` samples of silence after every channel, to push the last input through.
+fn pad(chans: &mut [Vec<f32>], latency: usize) {
+    for c in chans {
+        c.resize(c.len() + latency, 0.0);
     }
 }
 

@@ -34,6 +34,7 @@ fn slot(file: &NamFile, max_block: usize) -> Box<ModelSlot> {
                 max_block,
                 activations: ActivationMode::Accurate,
                 size: 1.0,
+                quality: Default::default(),
             },
         )
         .unwrap(),

@@ -69,7 +69,7 @@ fn the_guard_catches_allocations_and_frees() {
     assert!(n >= 1);
 }
 
-fn slot(name: &str, max_block: usize) -> Box<ModelSlot> {
+fn slot(name: &str, max_block: usize, host_rate: f64) -> Box<ModelSlot> {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
     let path = if name == "demo" {
         root.join("assets/demo_amp.nam")
@@ -78,10 +78,11 @@ fn slot(name: &str, max_block: usize) -> Box<ModelSlot> {
     };
     let file = NamFile::from_path(path).unwrap();
     let spec = SlotSpec {
-        host_rate: 48_000.0,
+        host_rate,
         max_block,
         activations: ActivationMode::Accurate,
         size: 1.0,
+        quality: Default::default(),
     };
     Box::new(ModelSlot::build(&file, spec).unwrap())
 }
@@ -115,6 +116,16 @@ fn ir_file(channels: usize, frames: usize) -> IrFile {
 
 #[test]
 fn every_transition_runs_without_touching_the_heap() {
+    every_transition_at(48_000.0);
+}
+
+/// At 44.1 kHz every 48 kHz model runs inside its resampler pair.
+#[test]
+fn every_transition_runs_without_touching_the_heap_when_resampled() {
+    every_transition_at(44_100.0);
+}
+
+fn every_transition_at(rate: f64) {
     let max_block = 256;
     let names = [
         "demo",
@@ -122,8 +133,8 @@ fn every_transition_runs_without_touching_the_heap() {
         "lstm_nano_v070",
         "container_lstm_wavenets_v070",
     ];
-    let mut chain = Chain::new(48_000.0, max_block, ChainSettings::default());
-    chain.place(Some(slot("demo", max_block)));
+    let mut chain = Chain::new(rate, max_block, ChainSettings::default());
+    chain.place(Some(slot("demo", max_block, rate)));
     let mut state = 77u64;
     let mut rnd = move |m: usize| {
         state = state
@@ -142,13 +153,12 @@ fn every_transition_runs_without_touching_the_heap() {
         // Built off the "audio thread", as the loader does.
         if step % 37 == 5 {
             let pick = rnd(names.len() + 1);
-            waiting.push((pick < names.len()).then(|| slot(names[pick], max_block)));
+            waiting.push((pick < names.len()).then(|| slot(names[pick], max_block, rate)));
         }
         if step % 29 == 3 {
             let pick = rnd(irs.len() + 1);
             waiting_ir.push(
-                (pick < irs.len())
-                    .then(|| IrSlot::build(&irs[pick], 48_000.0, IrOptions::default())),
+                (pick < irs.len()).then(|| IrSlot::build(&irs[pick], rate, IrOptions::default())),
             );
         }
         let n = match rnd(6) {

@@ -269,6 +269,16 @@ impl Chain {
         Ok(())
     }
 
+    /// Puts a cabinet IR in place at once, without a crossfade (a session restored before
+    /// anything was heard, an offline render). Real-time safe.
+    pub fn offer_ir_now(&mut self, ir: Option<IrSlot>) -> Result<(), Option<IrSlot>> {
+        self.offer_ir(ir)?;
+        for c in &mut self.cab {
+            c.reset();
+        }
+        Ok(())
+    }
+
     /// Something no longer played, to be dropped off the audio thread. Real-time safe.
     pub fn take_retired(&mut self) -> Option<Retired> {
         if let Some(r) = self.retired.iter_mut().find_map(Option::take) {
