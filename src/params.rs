@@ -100,7 +100,7 @@ pub struct TubelessParams {
 }
 
 /// Default editor size, in logical pixels.
-pub const EDITOR_SIZE: (u32, u32) = (860, 600);
+pub const EDITOR_SIZE: (u32, u32) = (1000, 640);
 
 // No smoothing on any parameter: the chain glides every change itself, in the CLI too.
 fn float(

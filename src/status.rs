@@ -72,6 +72,8 @@ pub struct ModelInfo {
     pub output_level_dbu: Option<f64>,
     /// Fraction of one core it takes in real time, measured on this machine.
     pub cpu: Option<f64>,
+    /// A model with sizes: each step's upper bound and what it runs (empty otherwise).
+    pub sizes: Vec<(f64, String)>,
     pub warnings: Vec<String>,
 }
 

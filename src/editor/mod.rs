@@ -31,7 +31,7 @@ use crate::params::{ChannelModeParam, TubelessParams};
 use crate::status::Status;
 
 /// Smallest editor, in logical pixels: everything still fits.
-const MIN_SIZE: (f32, f32) = (800.0, 560.0);
+const MIN_SIZE: (f32, f32) = (980.0, 620.0);
 /// How fast a meter falls back, in dB per second (a peak meter's usual ballistics).
 const METER_FALL_DB_PER_S: f32 = 24.0;
 
@@ -268,42 +268,52 @@ impl App {
                 .max(widgets::METER_FLOOR_DB);
         }
         let p = &self.params;
+        let gap = ui.spacing().item_spacing.x;
+        let w = ui.available_width();
+        // Two rows, each read left to right in the signal's order.
+        let model_w = (w - INPUT_W - GATE_W - 2.0 * gap).max(300.0);
+        let cab_w = (w - EQ_W - OUTPUT_W - 2.0 * gap).max(200.0);
         ui.horizontal_top(|ui| {
-            if controls::input(ui, p, setter, self.levels[0], peaks.input_clipped) {
-                self.meters.clear_clips();
-            }
-            controls::gate(ui, p, setter, peaks.gate_db);
-            ui.vertical(|ui| {
-                ui.set_width(ui.available_width());
+            column(ui, INPUT_W, ROW_A_H, |ui| {
+                if controls::input(ui, p, setter, self.levels[0], peaks.input_clipped) {
+                    self.meters.clear_clips();
+                }
+            });
+            column(ui, GATE_W, ROW_A_H, |ui| {
+                controls::gate(ui, p, setter, peaks.gate_db)
+            });
+            column(ui, model_w, ROW_A_H, |ui| {
                 panels::model(
                     ui,
                     status,
+                    &p.size,
+                    setter,
                     self.meters.latency(),
                     &self.loader,
                     &self.dialog_open,
-                );
+                )
             });
         });
-        ui.add_space(6.0);
+        ui.add_space(gap);
         ui.horizontal_top(|ui| {
-            controls::eq(ui, p, setter);
-            ui.vertical(|ui| {
-                ui.set_width((ui.available_width() - OUTPUT_SECTION_WIDTH).max(220.0));
+            column(ui, EQ_W, ROW_B_H, |ui| controls::eq(ui, p, setter));
+            column(ui, cab_w, ROW_B_H, |ui| {
                 theme::section(ui, "CABINET", |ui| {
-                    ui.set_width(ui.available_width());
-                    widgets::switch(
+                    panels::cab(
                         ui,
-                        if p.ir_on.value() { "On" } else { "Off" },
+                        status,
                         &p.ir_on,
                         setter,
-                        "Cabinet IR on/off (no added latency)",
+                        &self.loader,
+                        &self.dialog_open,
                     );
-                    panels::cab(ui, status, &self.loader, &self.dialog_open);
                 });
             });
-            if controls::output(ui, p, setter, status, self.levels[1], peaks.output_clipped) {
-                self.meters.clear_clips();
-            }
+            column(ui, OUTPUT_W, ROW_B_H, |ui| {
+                if controls::output(ui, p, setter, status, self.levels[1], peaks.output_clipped) {
+                    self.meters.clear_clips();
+                }
+            });
         });
     }
 
@@ -331,8 +341,26 @@ impl App {
     }
 }
 
-/// Room the output section takes at the end of the second row.
-const OUTPUT_SECTION_WIDTH: f32 = 372.0;
+// Section widths and row heights, logical pixels; the model and the cab take the rest.
+const INPUT_W: f32 = 184.0;
+const GATE_W: f32 = 372.0;
+const EQ_W: f32 = 280.0;
+const OUTPUT_W: f32 = 346.0;
+const ROW_A_H: f32 = 250.0;
+const ROW_B_H: f32 = 220.0;
+
+/// A fixed-width column of a row; its section fills it.
+fn column(ui: &mut egui::Ui, width: f32, height: f32, add: impl FnOnce(&mut egui::Ui)) {
+    ui.allocate_ui_with_layout(
+        vec2(width, height),
+        egui::Layout::top_down(egui::Align::Min),
+        |ui| {
+            ui.set_width(width);
+            ui.set_min_height(height);
+            add(ui);
+        },
+    );
+}
 
 /// The host side at a glance (rate, block size, latency), and the last preset message.
 fn footer(ui: &mut egui::Ui, status: &Status, latency: u32, presets: &presets::Presets) {

@@ -7,6 +7,7 @@ use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
 use egui::{Color32, RichText, Ui};
+use nice_plug::prelude::{BoolParam, FloatParam, ParamSetter};
 
 use super::theme;
 use tubeless_dsp::stream_resample::Quality;
@@ -17,6 +18,8 @@ use crate::status::{AssetStatus, IrInfo, ModelInfo, Source, Status};
 pub fn model(
     ui: &mut Ui,
     status: &Status,
+    size: &FloatParam,
+    setter: &ParamSetter,
     latency: u32,
     loader: &Arc<Loader>,
     dialog: &Arc<AtomicBool>,
@@ -27,7 +30,12 @@ pub fn model(
         browser(ui, Kind::Model, st, path, loader, dialog);
         ui.add_space(2.0);
         match &st.info {
-            Some(m) => model_info(ui, m),
+            Some(m) => {
+                model_info(ui, m);
+                if m.sizes.len() > 1 {
+                    sizes(ui, m, size, setter);
+                }
+            }
             None => {
                 ui.label(RichText::new("No model loaded").heading().color(theme::DIM));
                 ui.label(
@@ -78,6 +86,25 @@ fn resampling(ui: &mut Ui, model_rate: f64, host: HostConfig, latency: u32, load
     );
 }
 
+/// The size control of a model with sizes, and which submodel the size picks.
+fn sizes(ui: &mut Ui, m: &ModelInfo, size: &FloatParam, setter: &ParamSetter) {
+    let v = size.value() as f64;
+    let k = m
+        .sizes
+        .iter()
+        .position(|(below, _)| v < *below)
+        .unwrap_or(m.sizes.len() - 1);
+    ui.horizontal(|ui| {
+        super::widgets::knob(ui, "Size", size, setter, 44.0);
+        ui.vertical(|ui| {
+            ui.label(RichText::new(format!("Size {} of {}", k + 1, m.sizes.len())).strong());
+            ui.label(RichText::new(&m.sizes[k].1).small().color(theme::DIM));
+        });
+    })
+    .response
+    .on_hover_text("Switching is click-free: the new size is warmed up on the recent input first.");
+}
+
 fn model_info(ui: &mut Ui, m: &ModelInfo) {
     ui.label(RichText::new(&m.name).heading().strong());
     let mut line = Vec::new();
@@ -119,9 +146,23 @@ fn model_info(ui: &mut Ui, m: &ModelInfo) {
     }
 }
 
-pub fn cab(ui: &mut Ui, status: &Status, loader: &Arc<Loader>, dialog: &Arc<AtomicBool>) {
+pub fn cab(
+    ui: &mut Ui,
+    status: &Status,
+    on: &BoolParam,
+    setter: &ParamSetter,
+    loader: &Arc<Loader>,
+    dialog: &Arc<AtomicBool>,
+) {
     let st = &status.ir;
     let path = st.info.as_ref().and_then(|i| i.path.clone());
+    super::widgets::switch(
+        ui,
+        if on.value() { "On" } else { "Off" },
+        on,
+        setter,
+        "Cabinet IR on/off (no added latency)",
+    );
     browser(ui, Kind::Ir, st, path, loader, dialog);
     match &st.info {
         Some(i) => ir_info(ui, i),
@@ -181,8 +222,8 @@ fn browser<I>(
         Kind::Model => "model",
         Kind::Ir => "IR",
     };
+    let have_folder = !st.folder.is_empty();
     ui.horizontal(|ui| {
-        let have_folder = !st.folder.is_empty();
         let step = |ui: &mut Ui, label: &str, delta: isize, tip: &str| {
             let r = ui
                 .add_enabled(have_folder, egui::Button::new(label))
@@ -202,8 +243,10 @@ fn browser<I>(
             .and_then(|p| p.file_name())
             .map(|n| n.to_string_lossy().to_string())
             .unwrap_or_else(|| "(none)".into());
+        let combo_w = (ui.available_width() - 60.0).max(80.0);
         egui::ComboBox::from_id_salt((what, "folder"))
-            .width(if kind == Kind::Model { 230.0 } else { 150.0 })
+            .width(combo_w)
+            .truncate()
             .selected_text(shown)
             .show_ui(ui, |ui| {
                 if st.folder.is_empty() {
@@ -218,6 +261,8 @@ fn browser<I>(
                 }
             });
         step(ui, ">", 1, "Next file in this folder");
+    });
+    ui.horizontal(|ui| {
         if ui
             .button(RichText::new("Load…").color(theme::ACCENT))
             .on_hover_text(format!("Open a {what} file (or drop one on this window)"))
@@ -237,7 +282,7 @@ fn browser<I>(
         }
         let mut embed = st.embed;
         if ui
-            .checkbox(&mut embed, "In session")
+            .checkbox(&mut embed, "Save in session")
             .on_hover_text(format!(
                 "Keep a copy of the {what} in the project, so it opens on another machine or \
                  after the file moved."

@@ -77,9 +77,17 @@ pub fn card() -> egui::Frame {
 }
 
 /// A titled card: a section of the amp's panel.
+/// It fills the width and height its column gives it.
 pub fn section<R>(ui: &mut egui::Ui, title: &str, add: impl FnOnce(&mut egui::Ui) -> R) -> R {
+    let margin = 2.0 * 10.0 + 2.0;
+    let (w, h) = (
+        ui.available_width() - margin,
+        ui.min_rect().height() - margin,
+    );
     card()
         .show(ui, |ui| {
+            ui.set_width(w.max(10.0));
+            ui.set_min_height(h.max(10.0));
             ui.label(egui::RichText::new(title).small().strong().color(ACCENT));
             add(ui)
         })

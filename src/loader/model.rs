@@ -69,14 +69,22 @@ impl Asset for ModelAsset {
             gear_type: md.gear_type.clone(),
             tone_type: md.tone_type.clone(),
             modeled_by: md.modeled_by.clone(),
-            architecture: file.summary(),
-            weights: file.weights.len(),
+            architecture: match file.size_steps().len() {
+                n if n > 1 => format!("{} of {n} sizes", file.architecture()),
+                _ => file.summary(),
+            },
+            weights: file.weight_count(),
             sample_rate: file.sample_rate,
             sample_rate_stated: file.sample_rate_stated,
             loudness: md.loudness,
             input_level_dbu: md.input_level_dbu,
             output_level_dbu: md.output_level_dbu,
             cpu: None,
+            sizes: file
+                .size_steps()
+                .iter()
+                .map(|st| (st.below, st.model.summary()))
+                .collect(),
             warnings: file.warnings.clone(),
         }
     }
