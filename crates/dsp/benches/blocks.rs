@@ -10,12 +10,11 @@
 use std::path::Path;
 use std::time::Instant;
 
-use tubeless_dsp::dc_blocker::DcBlocker;
 use tubeless_dsp::gate::NoiseGate;
-use tubeless_dsp::ir::{Cabinet, Convolver, IrData, IrFile, IrOptions};
-use tubeless_dsp::smoother::GainSmoother;
+use tubeless_dsp::ir::{Cabinet, Convolver, IrData, IrFile, IrOptions, IrSlot};
 use tubeless_dsp::tone_stack::ToneStack;
 use tubeless_dsp::wav::{self, Audio, BitDepth};
+use tubeless_dsp::{Chain, ChainSettings, ModelSlot, SlotSpec, ToneSettings};
 use tubeless_nam::{BuildOptions, Engine, NamFile};
 
 const RATE: f64 = 48_000.0;
@@ -245,42 +244,42 @@ fn main() {
         e64,
     );
 
-    // Everything around the engine, in the reference plugin's order.
+    // The whole shared chain (what the plugin and the CLI run), with the engine inside,
+    // the gate, a non-flat EQ and a 1 s stereo cab, stereo out.
     let chain = |block: usize| {
-        let mut e = Engine::build(&file, BuildOptions::default()).unwrap();
-        let mut gate = NoiseGate::new(RATE, 512);
-        let mut tone = ToneStack::new(RATE);
-        tone.set_bass(6.0);
-        tone.set_treble(4.0);
-        tone.reset();
-        let mut cab = Cabinet::new(RATE, 512);
-        cab.set_ir(Some(Box::new(Convolver::new(
-            &[&irs[2].1[0], &irs[2].1[1]],
-            RATE,
-        ))));
-        cab.reset();
-        let mut dc = [DcBlocker::new(RATE), DcBlocker::new(RATE)];
-        let mut out = [
-            GainSmoother::new(RATE, 30.0, -6.0),
-            GainSmoother::new(RATE, 30.0, -6.0),
-        ];
+        let settings = ChainSettings {
+            tone: ToneSettings {
+                bass: 6.0,
+                treble: 4.0,
+                ..ToneSettings::default()
+            },
+            output_gain_db: -6.0,
+            ..ChainSettings::default()
+        };
+        let mut c = Chain::new(RATE, 512, settings);
+        let spec = SlotSpec {
+            host_rate: RATE,
+            max_block: 512,
+            activations: Default::default(),
+            size: 1.0,
+            quality: Default::default(),
+        };
+        c.place(Some(Box::new(ModelSlot::build(&file, spec).unwrap())));
+        let (l, r) = (&irs[2].1[0], &irs[2].1[1]);
+        c.place_ir(Some(IrSlot {
+            main: Box::new(Convolver::new(&[l, r], RATE)),
+            side: Box::new(Convolver::new(&[r], RATE)),
+            taps: l.len(),
+        }));
         let mut right = vec![0.0f32; 512];
         ns_per_sample(&input, block, |b| {
             let r = &mut right[..b.len()];
-            gate.detect(b);
-            e.process_buffer(b);
-            gate.apply(b);
-            tone.process(b);
-            cab.process(b, r);
-            dc[0].process(b);
-            dc[1].process(r);
-            out[0].apply(b);
-            out[1].apply(r);
+            c.process(&mut [b, r], 1);
         })
     };
     let (ch64, ch512) = (chain(64), chain(512));
     row(
-        "chain: gate, engine, EQ, 1 s stereo cab, DC, out",
+        "Chain: gate, engine, EQ, 1 s stereo cab, DC, out",
         ch64,
         ch512,
         e64,
