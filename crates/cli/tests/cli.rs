@@ -464,3 +464,132 @@ fn odd_inputs_render_safely() {
         );
     }
 }
+
+/// A decaying-noise stereo IR, 0.2 s at 44.1 kHz (so it is resampled for the file).
+fn stereo_ir(dir: &Path) -> PathBuf {
+    let n = 8820;
+    let mut seed = 99u32;
+    let chans: Vec<Vec<f32>> = (0..2)
+        .map(|c| {
+            (0..n)
+                .map(|i| {
+                    seed = seed.wrapping_mul(1664525).wrapping_add(1013904223 + c);
+                    ((seed >> 8) as f32 / (1u32 << 24) as f32 - 0.5) * (-(i as f32) / 1500.0).exp()
+                })
+                .collect()
+        })
+        .collect();
+    let p = dir.join("cab.wav");
+    wav::write(
+        &p,
+        &Audio {
+            sample_rate: 44_100,
+            channels: chans,
+        },
+        BitDepth::Float32,
+    )
+    .unwrap();
+    p
+}
+
+#[test]
+fn a_plugin_preset_and_the_same_flags_render_what_the_chain_renders() {
+    use tubeless_dsp::ir::IrFile;
+    use tubeless_dsp::preset::Preset;
+    use tubeless_dsp::render::{render, RenderOptions};
+    let dir = tmpdir("preset");
+    let model = common::repo_root().join("assets/demo_amp.nam");
+    let ir = stereo_ir(&dir);
+    let x = chirp(48_000, 0.5);
+    let input = dir.join("di.wav");
+    write_wav(&input, 48_000, &[x.clone()], 3, 32, false);
+    // The plugin's own state format, as "Save preset..." writes it.
+    let preset = serde_json::json!({
+        "version": "0.1.0",
+        "params": {
+            "gate_db": {"f32": -40.0}, "bass": {"f32": 8.0}, "treble": {"f32": 3.0},
+            "in_db": {"f32": 3.0}, "outmode": {"string": "raw"}
+        },
+        "fields": {
+            "model": serde_json::json!({"path": model.display().to_string()}).to_string(),
+            "ir": serde_json::json!({"path": ir.display().to_string()}).to_string()
+        }
+    });
+    let preset_path = dir.join("preset.json");
+    std::fs::write(&preset_path, preset.to_string()).unwrap();
+    let o = run(
+        &[
+            "render",
+            "-q",
+            "--preset",
+            preset_path.to_str().unwrap(),
+            input.to_str().unwrap(),
+            "-o",
+            "p.wav",
+        ],
+        &dir,
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let by_preset = wav::read(&dir.join("p.wav")).unwrap();
+    assert_eq!(
+        by_preset.channels.len(),
+        2,
+        "a stereo IR makes the output stereo"
+    );
+
+    let flags = render_ok(
+        &dir,
+        &model,
+        &input,
+        "f.wav",
+        &[
+            "--ir",
+            ir.to_str().unwrap(),
+            "--gate-db",
+            "-40",
+            "--bass",
+            "8",
+            "--treble",
+            "3",
+            "--input-db",
+            "3",
+            "--output-mode",
+            "raw",
+        ],
+    );
+    assert_eq!(flags.channels, by_preset.channels, "flags and preset agree");
+
+    let p = Preset::from_json(&preset).unwrap();
+    let file = NamFile::from_path(&model).unwrap();
+    let irf = IrFile::load(&ir).unwrap();
+    let audio = Audio {
+        sample_rate: 48_000,
+        channels: vec![x],
+    };
+    let opts = RenderOptions {
+        chain: p.settings,
+        ..RenderOptions::default()
+    };
+    let want = render(&file, Some(&irf), &audio, &opts, &mut |_| {}).unwrap();
+    for ch in 0..2 {
+        let (err, _) = common::max_err(&by_preset.channels[ch], &want.channels[ch]);
+        assert!(err <= 1e-6, "channel {ch}: {err}");
+    }
+    // A preset whose model is gone: the embedded copy (none here) cannot stand in.
+    let broken = serde_json::json!({"fields": {"model": "{\"path\": \"/nope/amp.nam\"}"}});
+    std::fs::write(dir.join("broken.json"), broken.to_string()).unwrap();
+    let o = run(
+        &[
+            "render",
+            "-q",
+            "--preset",
+            "broken.json",
+            input.to_str().unwrap(),
+            "-o",
+            "b.wav",
+        ],
+        &dir,
+    );
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("/nope/amp.nam"), "{}", stderr(&o));
+}
