@@ -502,7 +502,7 @@ fn a_plugin_preset_and_the_same_flags_render_what_the_chain_renders() {
     let ir = stereo_ir(&dir);
     let x = chirp(48_000, 0.5);
     let input = dir.join("di.wav");
-    write_wav(&input, 48_000, &[x.clone()], 3, 32, false);
+    write_wav(&input, 48_000, std::slice::from_ref(&x), 3, 32, false);
     // The plugin's own state format, as "Save preset..." writes it.
     let preset = serde_json::json!({
         "version": "0.1.0",
