@@ -5,8 +5,6 @@
 //! / calibration setting changing mid-stream, NaN / Inf / denormal input and block
 //! lengths from 0 to beyond the maximum.
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
 use std::path::PathBuf;
 
 use tubeless_dsp::ir::{IrFile, IrOptions, IrSlot};
@@ -16,58 +14,9 @@ use tubeless_dsp::{
 };
 use tubeless_nam::{ActivationMode, NamFile};
 
-struct Guard;
-
-thread_local! {
-    static ARMED: Cell<bool> = const { Cell::new(false) };
-    static EVENTS: Cell<usize> = const { Cell::new(0) };
-}
-
-fn note() {
-    let _ = ARMED.try_with(|armed| {
-        if armed.get() {
-            let _ = EVENTS.try_with(|e| e.set(e.get() + 1));
-        }
-    });
-}
-
-unsafe impl GlobalAlloc for Guard {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        note();
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        note();
-        unsafe { System.dealloc(ptr, layout) }
-    }
-    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        note();
-        unsafe { System.alloc_zeroed(layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        note();
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
-
-#[global_allocator]
-static GUARD: Guard = Guard;
-
-fn heap_events<R>(f: impl FnOnce() -> R) -> (R, usize) {
-    EVENTS.with(|e| e.set(0));
-    ARMED.with(|a| a.set(true));
-    let r = f();
-    ARMED.with(|a| a.set(false));
-    (r, EVENTS.with(|e| e.get()))
-}
-
-#[test]
-fn the_guard_catches_allocations_and_frees() {
-    let (v, n) = heap_events(|| vec![1u8; 64]);
-    assert!(n >= 1);
-    let ((), n) = heap_events(move || drop(v));
-    assert!(n >= 1);
-}
+#[path = "../../../tests/support/alloc_guard.rs"]
+mod alloc_guard;
+use alloc_guard::heap_events;
 
 fn slot(name: &str, max_block: usize, host_rate: f64) -> Box<ModelSlot> {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
