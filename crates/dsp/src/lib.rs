@@ -77,3 +77,25 @@ pub(crate) fn flush(x: f32) -> f32 {
         x
     }
 }
+
+/// Eight independent partial sums, so the loop vectorises (a single running sum is a
+/// dependency chain the compiler may not reorder), added pairwise. The summation order
+/// depends only on the length, so a result never depends on how a stream was split into
+/// blocks.
+#[inline]
+pub(crate) fn dot(a: &[f32], b: &[f32]) -> f32 {
+    let mut acc = [0.0f32; 8];
+    let (ca, cb) = (a.chunks_exact(8), b.chunks_exact(8));
+    let tail: f32 = ca
+        .remainder()
+        .iter()
+        .zip(cb.remainder())
+        .map(|(x, y)| x * y)
+        .sum();
+    for (x, y) in ca.zip(cb) {
+        for i in 0..8 {
+            acc[i] += x[i] * y[i];
+        }
+    }
+    ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7])) + tail
+}

@@ -4,6 +4,8 @@
 
 use std::f64::consts::PI;
 
+use crate::dot;
+
 /// Zero crossings of the sinc on each side: with the Kaiser window below, aliasing and
 /// stop-band leakage stay near -100 dB and the pass-band ripple under 0.01 dB.
 const ZERO_CROSSINGS: usize = 32;
@@ -192,26 +194,6 @@ impl Resampler {
             .map(|m| self.output_sample(x, 0, m))
             .collect()
     }
-}
-
-/// Eight independent partial sums, so the loop vectorises (a single running sum is a
-/// dependency chain the compiler may not reorder).
-#[inline]
-fn dot(a: &[f32], b: &[f32]) -> f32 {
-    let mut acc = [0.0f32; 8];
-    let (ca, cb) = (a.chunks_exact(8), b.chunks_exact(8));
-    let tail: f32 = ca
-        .remainder()
-        .iter()
-        .zip(cb.remainder())
-        .map(|(x, y)| x * y)
-        .sum();
-    for (x, y) in ca.zip(cb) {
-        for i in 0..8 {
-            acc[i] += x[i] * y[i];
-        }
-    }
-    acc.iter().sum::<f32>() + tail
 }
 
 #[cfg(test)]

@@ -9,6 +9,7 @@
 //! soon as its newest input has arrived: the stage adds no delay beyond its filter's.
 
 use super::design::Prototype;
+use crate::dot;
 
 /// Exact rows are kept for every phase while they fit in this many floats (4 MiB).
 const EXACT_ROWS_MAX: usize = 1 << 20;
@@ -173,25 +174,4 @@ impl Stage {
         }
         written
     }
-}
-
-/// Eight independent partial sums, so the loop vectorises (a single running sum is a
-/// dependency chain the compiler may not reorder). The summation order depends only on the
-/// length, so a result never depends on how the stream was split into blocks.
-#[inline]
-fn dot(a: &[f32], b: &[f32]) -> f32 {
-    let mut acc = [0.0f32; 8];
-    let (ca, cb) = (a.chunks_exact(8), b.chunks_exact(8));
-    let tail: f32 = ca
-        .remainder()
-        .iter()
-        .zip(cb.remainder())
-        .map(|(x, y)| x * y)
-        .sum();
-    for (x, y) in ca.zip(cb) {
-        for i in 0..8 {
-            acc[i] += x[i] * y[i];
-        }
-    }
-    ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7])) + tail
 }
