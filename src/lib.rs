@@ -328,8 +328,9 @@ impl Plugin for Tubeless {
             context.set_latency_samples(latency);
             self.meters.set_latency(latency);
         }
+        let tail = chain.tail_samples().min(u32::MAX as usize) as u32;
         self.return_retired();
-        ProcessStatus::Normal
+        ProcessStatus::Tail(tail)
     }
 }
 

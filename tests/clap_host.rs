@@ -261,59 +261,103 @@ fn a_model_swap_while_playing_crossfades_without_a_click() {
     assert!(end < 2e-3, "{end}");
 }
 
+/// An identity model at `rate` (a one-tap Linear), for reading timing off the output.
+fn identity_at(dir: &std::path::Path, rate: u32) -> std::path::PathBuf {
+    let p = dir.join(format!("identity-{rate}.nam"));
+    let json = json!({
+        "version": "0.5.4", "architecture": "Linear", "sample_rate": rate,
+        "config": {"receptive_field": 1, "bias": false}, "weights": [1.0]
+    });
+    std::fs::write(&p, json.to_string()).unwrap();
+    p
+}
+
 #[test]
-fn at_44_1_and_96_khz_a_48_khz_model_is_resampled_and_the_latency_is_exact() {
+fn the_reported_latency_is_the_measured_delay_at_every_common_rate_pair() {
     let Some(clap) = bundle("Tubeless.clap") else {
         return;
     };
     let dir = tmpdir("latency");
-    let model = identity_model(&dir);
-    for host in [44_100.0, 96_000.0] {
+    // (host rate, model rate): a 48 kHz model at every common host rate, and models at
+    // 44.1 and 96 kHz in a 48 kHz session.
+    let pairs = [
+        (44_100.0, 48_000),
+        (48_000.0, 48_000),
+        (88_200.0, 48_000),
+        (96_000.0, 48_000),
+        (176_400.0, 48_000),
+        (192_000.0, 48_000),
+        (48_000.0, 44_100),
+        (48_000.0, 96_000),
+    ];
+    for (host, model_rate) in pairs {
+        let model = identity_at(&dir, model_rate);
         let expected = tubeless_dsp::stream_resample::ResamplerPair::new(
             host,
-            48_000.0,
+            model_rate as f64,
             512,
             Default::default(),
         )
         .unwrap()
         .latency();
-        let n = (0.25 * host) as usize;
-        let x = click(n, n / 4, host);
-        for (name, blocks) in block_patterns(n, 512, 5)
-            .into_iter()
-            .filter(|(b, _)| b != "1")
-        {
-            let mut p = Instance::load(&clap);
-            p.activate(host, 512);
-            let state = state_json(&p.save_state());
-            let state = with_model_field(&state, &json!({ "path": model.display().to_string() }));
-            assert!(p.load_state(&state_bytes(&state)));
-            p.set_param("gate_on", 0.0); // a click in silence would open a gate slowly
-            let y = p.render(&[x.clone(), x.clone()], &blocks);
-            let reported = p.latency();
-            assert!(reported > 0, "{host} Hz: resampled, so some latency");
-            assert_eq!(reported as usize, expected, "{host} Hz: reported latency");
-            // The reference is the input through the chain's 5 Hz DC blocker, whose phase
-            // lead at 1 kHz would otherwise read as 0.08 samples.
-            let mut xr = x.clone();
-            tubeless_dsp::dc_blocker::DcBlocker::new(host).process(&mut xr);
-            let x = xr;
-            let d = measured_delay(&x, &y[0], 400);
-            assert!(
-                (d - reported as f64).abs() < 0.05,
-                "{host} Hz, blocks {name}: measured {d:.3} samples, reported {reported}"
-            );
-            // Once the latency is removed, the output is the input.
-            let l = reported as usize;
-            let err = x[..n - l]
-                .iter()
-                .zip(&y[0][l..])
-                .map(|(a, b)| (a - b).abs())
-                .fold(0.0f32, f32::max);
-            assert!(
-                err < 5e-3,
-                "{host} Hz, blocks {name}: aligned output differs by {err}"
-            );
+        let n = (0.2 * host) as usize;
+        let mut impulse = vec![0.0f32; n];
+        impulse[n / 3] = 0.5;
+        for (what, x) in [("click", click(n, n / 4, host)), ("impulse", impulse)] {
+            for (name, blocks) in block_patterns(n, 512, 5)
+                .into_iter()
+                .filter(|(b, _)| b != "1")
+            {
+                let mut p = Instance::load(&clap);
+                p.activate(host, 512);
+                let state = state_json(&p.save_state());
+                let state =
+                    with_model_field(&state, &json!({ "path": model.display().to_string() }));
+                assert!(p.load_state(&state_bytes(&state)));
+                p.set_param("gate_on", 0.0); // a click in silence would open a gate slowly
+                let y = p.render(&[x.clone(), x.clone()], &blocks);
+                let reported = p.latency() as usize;
+                assert_eq!(reported, expected, "{host}/{model_rate}: reported latency");
+                assert_eq!(
+                    reported == 0,
+                    host == model_rate as f64,
+                    "latency 0 only at the model's rate"
+                );
+                // The reference: the input through the chain's 5 Hz DC blocker, whose phase
+                // lead would otherwise read as a fraction of a sample.
+                let mut xr = x.clone();
+                tubeless_dsp::dc_blocker::DcBlocker::new(host).process(&mut xr);
+                if what == "impulse" {
+                    // Sample-exact: the loudest output sample is the impulse's, moved by
+                    // exactly the reported latency.
+                    let peak = (0..n)
+                        .max_by(|&a, &b| y[0][a].abs().total_cmp(&y[0][b].abs()))
+                        .unwrap();
+                    assert_eq!(
+                        peak,
+                        n / 3 + reported,
+                        "{host}/{model_rate}, impulse, blocks {name}"
+                    );
+                    continue;
+                }
+                let d = measured_delay(&xr, &y[0], 400);
+                assert!(
+                    (d - reported as f64).abs() < 0.05,
+                    "{host}/{model_rate}, click, blocks {name}: measured {d:.3} samples, reported {reported}"
+                );
+                if what == "click" {
+                    // Once the latency is removed, the output is the (band-limited) input.
+                    let err = xr[..n - reported]
+                        .iter()
+                        .zip(&y[0][reported..])
+                        .map(|(a, b)| (a - b).abs())
+                        .fold(0.0f32, f32::max);
+                    assert!(
+                        err < 5e-3,
+                        "{host}/{model_rate}, blocks {name}: aligned output off by {err}"
+                    );
+                }
+            }
         }
     }
 }

@@ -117,6 +117,13 @@ impl ModelSlot {
         at_host.ceil() as usize + 2 * self.latency() + 1
     }
 
+    /// How long, in host samples, the model keeps sounding after its input stops: its
+    /// history (receptive field) and the resamplers' delay.
+    pub fn tail_samples(&self) -> usize {
+        let rf = self.engines[0].receptive_field() as f64 * self.host_rate / self.model_rate();
+        rf.ceil() as usize + self.latency()
+    }
+
     /// Delay this slot adds, in whole host samples: the resampler pair's (0 at the
     /// model's own rate; NAM models are causal).
     pub fn latency(&self) -> usize {

@@ -310,6 +310,18 @@ impl Chain {
         self.lanes[self.target_lane()].latency()
     }
 
+    /// How long, in samples, the output can keep sounding after the input stops: the
+    /// model's history and delay, the cab IR's length, the gate's release.
+    pub fn tail_samples(&self) -> usize {
+        let model = self.lanes[self.target_lane()]
+            .slot
+            .as_ref()
+            .map_or(0, |s| s.tail_samples());
+        let ir = self.cab[0].ir().map_or(0, |c| c.len());
+        let release = self.settings.gate.release_ms as f64 * 1e-3 * self.rate;
+        model + ir + release.ceil() as usize
+    }
+
     fn target_lane(&self) -> usize {
         if self.swapping {
             1 - self.cur
