@@ -2,8 +2,9 @@
 //! - `bundle tubeless --release`: nice-plug's bundler (VST3 + CLAP in `target/bundled/`),
 //!   then the standalone binary beside them;
 //! - `test [cargo test args]`: builds the release bundles, then runs every test of the
-//!   workspace with `TUBELESS_BUNDLES` pointing at them, so the plugin-level tests (a CLAP
-//!   host, pedalboard on the VST3, the validators, an editor screenshot) run too.
+//!   workspace's default members with `TUBELESS_BUNDLES` pointing at them, so the
+//!   plugin-level tests (a CLAP host, pedalboard on the VST3, the validators, an editor
+//!   screenshot) run too.
 
 use std::path::Path;
 use std::process::{Command, ExitCode};
@@ -32,7 +33,9 @@ fn test(extra: &[String]) -> Result<(), String> {
     bundle(&["bundle".into(), "tubeless".into(), "--release".into()])?;
     let bundles = std::fs::canonicalize("target/bundled").map_err(|e| e.to_string())?;
     let status = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
-        .args(["test", "--workspace", "--exclude", "xtask"])
+        // The default members: the plugin, the engine, the chain and the CLI (not xtask,
+        // nor the peer benchmark crate, which needs its own toolchain flags).
+        .arg("test")
         .args(extra)
         .env("TUBELESS_BUNDLES", &bundles)
         .status()
