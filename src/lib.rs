@@ -21,12 +21,14 @@ use loader::{AudioEnd, HostConfig, Loader, Published};
 use meters::Meters;
 use params::TubelessParams;
 
-/// A model for the standalone's `--model` to load in the first instance it creates.
-static STARTUP_MODEL: std::sync::Mutex<Option<std::path::PathBuf>> = std::sync::Mutex::new(None);
+type StartupFiles = (Option<std::path::PathBuf>, Option<std::path::PathBuf>);
 
-/// The standalone's `--model`: loaded by the next instance created.
-pub fn set_startup_model(path: std::path::PathBuf) {
-    *STARTUP_MODEL.lock().unwrap_or_else(|p| p.into_inner()) = Some(path);
+/// The standalone's `--model` and `--ir`, for the first instance it creates to load.
+static STARTUP_FILES: std::sync::Mutex<StartupFiles> = std::sync::Mutex::new((None, None));
+
+/// The standalone's `--model` and `--ir`: loaded by the next instance created.
+pub fn set_startup_files(model: Option<std::path::PathBuf>, ir: Option<std::path::PathBuf>) {
+    *STARTUP_FILES.lock().unwrap_or_else(|p| p.into_inner()) = (model, ir);
 }
 
 /// An offline render waits at most this long for a model that is still loading.
@@ -57,12 +59,13 @@ pub struct Tubeless {
 impl Default for Tubeless {
     fn default() -> Self {
         let (loader, audio) = Loader::start();
-        if let Some(path) = STARTUP_MODEL
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .take()
-        {
+        let (model, ir) =
+            std::mem::take(&mut *STARTUP_FILES.lock().unwrap_or_else(|p| p.into_inner()));
+        if let Some(path) = model {
             loader.request_load(loader::Kind::Model, path);
+        }
+        if let Some(path) = ir {
+            loader.request_load(loader::Kind::Ir, path);
         }
         Tubeless {
             params: Arc::new(TubelessParams::new(Arc::clone(&loader))),

@@ -1,5 +1,6 @@
 //! The editor, as a guitarist sees it: the standalone (dummy audio device) under Xvfb with
-//! the demo model loaded, at 100 % and 200 % (Xft.dpi 192), and with no model. The
+//! the demo model and a stereo cab IR loaded, at 100 % and 200 % (Xft.dpi 192), and with
+//! nothing loaded. The
 //! screenshots stay in `target/shots/` to be looked at; the test checks that each is the
 //! editor's size and not blank, and that loading a model changes what is drawn.
 
