@@ -8,7 +8,9 @@
 //! slack and jumps back (copying only the history) when the slack is used up, so the copy
 //! costs well under one float per sample and channel.
 
-use crate::kernels::{axpy, fill_rows, mac_rows, tile_weights, Arith, Fused, Plain};
+#[cfg(target_arch = "x86_64")]
+use crate::kernels::x86;
+use crate::kernels::{axpy, fill_rows, mac_rows, tile_weights, Arith, Epi, Fused, Plain, Wide};
 
 /// Slack after a history: at least two blocks, at least the history itself (so a rewind
 /// copies at most once per `history` samples), at least 1024.
@@ -250,33 +252,38 @@ impl Conv {
         }
     }
 
-    /// The whole convolution, every group, through the tiled kernel (`T` samples a tile).
+    /// The whole convolution, every group, through `kernel` (one of the tiled kernels):
+    /// `dst = b + W * src` when `start`, else `dst += W * src`, each sum from zero.
     #[inline(always)]
-    fn compute<A: Arith, const T: usize>(
+    fn compute(
         &self,
         dst: &mut [f32],
         dst_stride: usize,
         src: &[f32],
         n: usize,
         start: bool,
+        kernel: impl Fn(&mut [f32], usize, usize, &[f32], &[usize], &[f32], usize, Epi),
     ) {
-        if start {
-            self.start(dst, dst_stride, n);
-        }
+        let og = self.out_per_group;
+        let epi = |g: usize| match (start, &self.bias) {
+            (false, _) => Epi::Add,
+            (true, None) => Epi::Set(None),
+            (true, Some(b)) => Epi::Set(Some(&b[g * og..][..og])),
+        };
         if self.groups == 1 {
-            let og = self.out_per_group;
-            mac_rows::<A, T>(dst, dst_stride, og, src, &self.taps, &self.w, n);
+            kernel(dst, dst_stride, og, src, &self.taps, &self.w, n, epi(0));
             return;
         }
         for g in 0..self.groups {
-            mac_rows::<A, T>(
-                &mut dst[g * self.out_per_group * dst_stride..],
+            kernel(
+                &mut dst[g * og * dst_stride..],
                 dst_stride,
-                self.out_per_group,
+                og,
                 src,
                 &self.taps[g * self.taps_per_group..][..self.taps_per_group],
                 &self.w[g * self.w_per_group..][..self.w_per_group],
                 n,
+                epi(g),
             );
         }
     }
@@ -287,9 +294,9 @@ impl Conv {
 }
 
 /// The instruction set a network runs in. Each convolution is one out-of-line call into
-/// a copy of the kernel compiled for it (`Plain`: baseline, 8 samples a tile; `Fused`:
-/// AVX2 + FMA, 16): inlined into the loop over layers instead, the many copies left their
-/// own loops too few registers, and a call per convolution and block costs less.
+/// a copy of the kernel for it (`Plain`: baseline, 8 samples a tile; `Fused`: AVX2 + FMA;
+/// `Wide`: AVX-512): inlined into the loop over layers instead, the many copies left
+/// their own loops too few registers, and a call per convolution and block costs less.
 pub(crate) trait Isa: Arith {
     fn conv(conv: &Conv, dst: &mut [f32], dst_stride: usize, src: &[f32], n: usize, start: bool);
 }
@@ -297,7 +304,7 @@ pub(crate) trait Isa: Arith {
 impl Isa for Plain {
     #[inline(never)]
     fn conv(conv: &Conv, dst: &mut [f32], dst_stride: usize, src: &[f32], n: usize, start: bool) {
-        conv.compute::<Plain, 8>(dst, dst_stride, src, n, start);
+        conv.compute(dst, dst_stride, src, n, start, mac_rows::<Plain, 8>);
     }
 }
 
@@ -305,20 +312,28 @@ impl Isa for Fused {
     #[inline(never)]
     fn conv(conv: &Conv, dst: &mut [f32], dst_stride: usize, src: &[f32], n: usize, start: bool) {
         #[cfg(target_arch = "x86_64")]
-        // SAFETY: `Fused` only runs in the networks' AVX2 + FMA builds, which are only
-        // chosen when the CPU reports both (`Kernels::Fast` at `Engine::build`).
-        unsafe {
-            conv_fma(conv, dst, dst_stride, src, n, start)
-        }
+        conv.compute(dst, dst_stride, src, n, start, |d, ds, o, s, r, w, n, e| {
+            // SAFETY: `Fused` only runs in the networks' AVX2 + FMA builds, which are
+            // only chosen when the CPU reports both (`Engine::build`).
+            unsafe { x86::mac_rows_avx2(d, ds, o, s, r, w, n, e) }
+        });
         #[cfg(not(target_arch = "x86_64"))]
-        conv.compute::<Fused, 16>(dst, dst_stride, src, n, start);
+        conv.compute(dst, dst_stride, src, n, start, mac_rows::<Fused, 16>);
     }
 }
 
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,fma")]
-fn conv_fma(conv: &Conv, dst: &mut [f32], dst_stride: usize, src: &[f32], n: usize, start: bool) {
-    conv.compute::<Fused, 16>(dst, dst_stride, src, n, start);
+impl Isa for Wide {
+    #[inline(never)]
+    fn conv(conv: &Conv, dst: &mut [f32], dst_stride: usize, src: &[f32], n: usize, start: bool) {
+        #[cfg(target_arch = "x86_64")]
+        conv.compute(dst, dst_stride, src, n, start, |d, ds, o, s, r, w, n, e| {
+            // SAFETY: `Wide` only runs in the networks' AVX-512 builds, which are only
+            // chosen when the CPU reports AVX-512F, AVX2 and FMA (`Engine::build`).
+            unsafe { x86::mac_rows_avx512(d, ds, o, s, r, w, n, e) }
+        });
+        #[cfg(not(target_arch = "x86_64"))]
+        conv.compute(dst, dst_stride, src, n, start, mac_rows::<Wide, 16>);
+    }
 }
 
 #[cfg(test)]

@@ -4,7 +4,7 @@
 
 use super::LstmConfig;
 use crate::activation::{fast_sigmoid, fast_tanh, sigmoid, tanh, ActivationMode};
-use crate::kernels::{Arith, Fused, Plain};
+use crate::kernels::{Arith, Fused, Level, Plain, Wide};
 use crate::net::BuildCtx;
 
 struct LstmLayer {
@@ -20,8 +20,8 @@ struct LstmLayer {
 
 /// A built, runnable LSTM. Owns every buffer it will ever touch.
 pub struct Lstm {
-    /// Run the AVX2 + FMA build (checked once, at build).
-    fma: bool,
+    /// The instruction set (checked once, at build).
+    level: Level,
     hidden: usize,
     layers: Vec<LstmLayer>,
     head_w: Vec<f32>,
@@ -75,7 +75,7 @@ impl Lstm {
         let head_w = take(h).to_vec();
         let head_b = take(1)[0];
         Lstm {
-            fma: ctx.fma,
+            level: ctx.level,
             hidden: h,
             layers,
             head_w,
@@ -95,13 +95,15 @@ impl Lstm {
     }
 
     pub fn process_block(&mut self, io: &mut [f32]) {
-        #[cfg(target_arch = "x86_64")]
-        if self.fma {
-            // SAFETY: `fma` is only set when the CPU reports AVX2 and FMA (Engine::build).
-            unsafe { self.process_fma(io) };
-            return;
+        match self.level {
+            // SAFETY: `level` is only above Portable when the CPU has that instruction
+            // set (checked at Engine::build).
+            #[cfg(target_arch = "x86_64")]
+            Level::Avx512 => unsafe { self.process_avx512(io) },
+            #[cfg(target_arch = "x86_64")]
+            Level::Avx2 => unsafe { self.process_fma(io) },
+            _ => self.process_with::<Plain>(io),
         }
-        self.process_with::<Plain>(io);
     }
 
     /// The same code compiled for AVX2 + FMA.
@@ -109,6 +111,13 @@ impl Lstm {
     #[target_feature(enable = "avx2,fma")]
     fn process_fma(&mut self, io: &mut [f32]) {
         self.process_with::<Fused>(io);
+    }
+
+    /// The same code compiled for AVX-512: the AVX-512 kernels, 16 samples a vector.
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx512f,avx2,fma")]
+    fn process_avx512(&mut self, io: &mut [f32]) {
+        self.process_with::<Wide>(io);
     }
 
     #[inline(always)]

@@ -99,10 +99,6 @@ impl Layer {
         }
 
         // z = conv(history) [post-FiLM] + mixin(condition [pre-FiLM]) [post-FiLM]
-        conv.run::<A>(z, mb, hist.window(), n);
-        if let Some(fm) = f(FilmSlot::ConvPost) {
-            fm.apply::<A>(z, mb, cond, proj, mb, n);
-        }
         let mix_src: &[f32] = match f(FilmSlot::InputMixinPre) {
             Some(fm) => {
                 fm.apply_into::<A>(cond, cond2, cond, proj, mb, n);
@@ -110,15 +106,31 @@ impl Layer {
             }
             None => cond,
         };
-        match f(FilmSlot::InputMixinPost) {
-            Some(fm) => {
-                mixin.run::<A>(tmp, mb, mix_src, n);
-                fm.apply::<A>(tmp, mb, cond, proj, mb, n);
-                for r in 0..*mid {
-                    add(&mut z[r * mb..], &tmp[r * mb..], n);
+        match (f(FilmSlot::ConvPost), f(FilmSlot::InputMixinPost)) {
+            (None, None) => {
+                // The small terms first (bias, then the mixin), the conv's long sum on
+                // its own from zero, then the two added: closer to the exact network than
+                // one chain starting from the bias (see `kernels::Epi`).
+                conv.start(z, mb, n);
+                mixin.accumulate::<A>(z, mb, mix_src, n);
+                conv.accumulate::<A>(z, mb, hist.window(), n);
+            }
+            (post, mixin_post) => {
+                conv.run::<A>(z, mb, hist.window(), n);
+                if let Some(fm) = post {
+                    fm.apply::<A>(z, mb, cond, proj, mb, n);
+                }
+                match mixin_post {
+                    Some(fm) => {
+                        mixin.run::<A>(tmp, mb, mix_src, n);
+                        fm.apply::<A>(tmp, mb, cond, proj, mb, n);
+                        for r in 0..*mid {
+                            add(&mut z[r * mb..], &tmp[r * mb..], n);
+                        }
+                    }
+                    None => mixin.accumulate::<A>(z, mb, mix_src, n),
                 }
             }
-            None => mixin.accumulate::<A>(z, mb, mix_src, n),
         }
         if let Some(fm) = f(FilmSlot::ActivationPre) {
             fm.apply::<A>(z, mb, cond, proj, mb, n);

@@ -10,7 +10,7 @@ use super::layer::{Layer, Scratch};
 use crate::activation::{Activation, ActivationMode};
 use crate::conv::{Conv, Hist, Isa, Weights};
 use crate::file::NamFile;
-use crate::kernels::{fill_rows, Fused, Plain};
+use crate::kernels::{fill_rows, Fused, Level, Plain, Wide};
 use crate::net::{BuildCtx, Net};
 
 struct Array {
@@ -118,8 +118,8 @@ impl Dims {
 
 /// A built, runnable WaveNet. Owns every buffer it will ever touch.
 pub struct WaveNet {
-    /// Run the AVX2 + FMA build of the kernels (checked once, at build).
-    fma: bool,
+    /// The instruction set (checked once, at build).
+    level: Level,
     mode: ActivationMode,
     max_block: usize,
     condition_dsp: Option<Box<Net>>,
@@ -200,7 +200,7 @@ impl WaveNet {
         let d = Dims::of(cfg);
         let buf = |rows: usize| vec![0.0f32; rows * mb];
         WaveNet {
-            fma: ctx.fma,
+            level: ctx.level,
             mode: ctx.mode,
             max_block: mb,
             condition_dsp,
@@ -353,13 +353,15 @@ impl WaveNet {
         if let Some(c) = &mut self.condition_dsp {
             c.process_into(&self.input[..n], &mut self.cond, self.max_block);
         }
-        #[cfg(target_arch = "x86_64")]
-        if self.fma {
-            // SAFETY: `fma` is only set when the CPU reports AVX2 and FMA (Engine::build).
-            unsafe { self.run_fma(n) };
-            return;
+        match self.level {
+            // SAFETY: `level` is only above Portable when the CPU has that instruction
+            // set (checked at Engine::build).
+            #[cfg(target_arch = "x86_64")]
+            Level::Avx512 => unsafe { self.run_avx512(n) },
+            #[cfg(target_arch = "x86_64")]
+            Level::Avx2 => unsafe { self.run_fma(n) },
+            _ => self.run_with::<Plain>(n),
         }
-        self.run_with::<Plain>(n);
     }
 
     /// The same code compiled for AVX2 + FMA: twice the vector width, fused multiply-adds.
@@ -367,6 +369,13 @@ impl WaveNet {
     #[target_feature(enable = "avx2,fma")]
     fn run_fma(&mut self, n: usize) {
         self.run_with::<Fused>(n);
+    }
+
+    /// The same code compiled for AVX-512: the AVX-512 kernels, 16 samples a vector.
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx512f,avx2,fma")]
+    fn run_avx512(&mut self, n: usize) {
+        self.run_with::<Wide>(n);
     }
 
     #[inline(always)]
