@@ -193,7 +193,11 @@ fn main() {
             let mut k = 0usize;
             let t = time_blocks(&input, block, |b| {
                 if k.is_multiple_of(every) {
-                    ours.set_size(if (k / every).is_multiple_of(2) { 0.0 } else { 1.0 });
+                    ours.set_size(if (k / every).is_multiple_of(2) {
+                        0.0
+                    } else {
+                        1.0
+                    });
                 }
                 k += 1;
                 ours.process_buffer(b);

@@ -318,7 +318,7 @@ impl ConvNet {
                         *y = A::madd(loc[r], *y, scale[r]);
                     }
                 }
-                self.activation.apply(mode, r, row);
+                self.activation.apply::<A>(mode, r, row);
             }
             b.hist.advance(n);
         }

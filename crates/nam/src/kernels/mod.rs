@@ -8,6 +8,8 @@
 /// `Fused` (`mul_add`) is only used inside functions compiled for FMA, where it is one
 /// instruction (elsewhere it would be a libm call).
 pub trait Arith: Copy {
+    /// Code compiled for AVX-512 (so AVX-512 intrinsics may run).
+    const WIDE: bool = false;
     fn madd(acc: f32, w: f32, x: f32) -> f32;
 }
 
@@ -37,6 +39,7 @@ impl Arith for Fused {
 pub struct Wide;
 
 impl Arith for Wide {
+    const WIDE: bool = true;
     #[inline(always)]
     fn madd(acc: f32, w: f32, x: f32) -> f32 {
         w.mul_add(x, acc)

@@ -3,7 +3,7 @@
 //! step is a sum of contiguous `4H` columns, which vectorises.
 
 use super::LstmConfig;
-use crate::activation::{fast_sigmoid, fast_tanh, sigmoid, tanh, ActivationMode};
+use crate::activation::{fast_sigmoid, fast_tanh, sigmoid, tanh, tanh_with, ActivationMode};
 use crate::kernels::{Arith, Fused, Level, Plain, Wide};
 use crate::net::BuildCtx;
 
@@ -120,10 +120,108 @@ impl Lstm {
         self.process_with::<Wide>(io);
     }
 
+    /// The hidden sizes real files use get a copy with every size a constant (the gates in
+    /// registers, every loop unrolled); any other size runs the general step.
     #[inline(always)]
     fn process_with<A: Arith>(&mut self, io: &mut [f32]) {
+        match self.hidden {
+            8 => self.process_fixed::<A, 8, 32>(io),
+            12 => self.process_fixed::<A, 12, 48>(io),
+            16 => self.process_fixed::<A, 16, 64>(io),
+            20 => self.process_fixed::<A, 20, 80>(io),
+            24 => self.process_fixed::<A, 24, 96>(io),
+            32 => self.process_fixed::<A, 32, 128>(io),
+            _ => {
+                for y in io.iter_mut() {
+                    *y = self.step::<A>(*y);
+                }
+            }
+        }
+    }
+
+    /// The step for hidden size `H` (`G` = 4H gates). The gates' sums run as two chains
+    /// (even and odd columns) added at the end, so the recurrence waits on half as many
+    /// dependent multiply-adds.
+    #[inline(always)]
+    fn process_fixed<A: Arith, const H: usize, const G: usize>(&mut self, io: &mut [f32]) {
+        debug_assert!(G == 4 * H && self.hidden == H);
+        let mode = self.mode;
+        let head_w: [f32; H] = self.head_w[..].try_into().expect("H head weights");
+        // Per gate lane: tanh(scale x) * scale + off (see below).
+        let (mut scale, mut off) = ([1.0f32; G], [0.0f32; G]);
+        for k in (0..2 * H).chain(3 * H..G) {
+            scale[k] = 0.5;
+            off[k] = 0.5;
+        }
         for y in io.iter_mut() {
-            *y = self.step::<A>(*y);
+            let mut below = [0.0f32; H];
+            for (li, layer) in self.layers.iter_mut().enumerate() {
+                let cols: &[[f32; G]] = as_columns(&layer.w_cols);
+                let bias: &[f32; G] = layer.bias[..].try_into().expect("4H biases");
+                let h: &mut [f32; H] = (&mut layer.h[..]).try_into().expect("H states");
+                let input: &[f32] = if li == 0 {
+                    std::slice::from_ref(y)
+                } else {
+                    &below
+                };
+                let mut g = [0.0f32; G];
+                #[cfg(target_arch = "x86_64")]
+                if A::WIDE {
+                    // SAFETY: `Wide` only runs in the AVX-512 build (checked at build).
+                    unsafe { gate_sums_avx512::<H, G>(bias, cols, input, h, &mut g) };
+                } else {
+                    gate_sums::<A, H, G>(bias, cols, input, h, &mut g);
+                }
+                #[cfg(not(target_arch = "x86_64"))]
+                gate_sums::<A, H, G>(bias, cols, input, h, &mut g);
+                // Every gate through one tanh over all 4H lanes (no ragged ends for the
+                // vectoriser): the sigmoids as 0.5 + 0.5 tanh(x / 2), which halves their
+                // latency on the recurrence's critical path at the same absolute error;
+                // for the g gate, x * 1 and 0 + 1 * t are exact. The plugin's fast
+                // sigmoid is this formula exactly (0.5 (t + 1) rounds as 0.5 + 0.5 t).
+                match mode {
+                    ActivationMode::Accurate => {
+                        for ((v, &s), &o) in g.iter_mut().zip(&scale).zip(&off) {
+                            *v = A::madd(o, s, tanh_with::<A>(s * *v));
+                        }
+                    }
+                    ActivationMode::NamCompatible => {
+                        for ((v, &s), &o) in g.iter_mut().zip(&scale).zip(&off) {
+                            *v = A::madd(o, s, fast_tanh(s * *v));
+                        }
+                    }
+                }
+                let c: &mut [f32; H] = (&mut layer.c[..]).try_into().expect("H cells");
+                for j in 0..H {
+                    c[j] = A::madd(g[H + j] * c[j], g[j], g[2 * H + j]);
+                }
+                // tanh(c) over a whole number of vectors (16 or 32 lanes), the padding
+                // lanes zero.
+                let lanes = if H <= 16 { 16 } else { 32 };
+                let mut t = [0.0f32; 32];
+                t[..H].copy_from_slice(c);
+                match mode {
+                    ActivationMode::Accurate => {
+                        for t in &mut t[..lanes] {
+                            *t = tanh_with::<A>(*t);
+                        }
+                    }
+                    ActivationMode::NamCompatible => {
+                        for t in &mut t[..lanes] {
+                            *t = fast_tanh(*t);
+                        }
+                    }
+                }
+                for j in 0..H {
+                    h[j] = g[3 * H + j] * t[j];
+                }
+                below = *h;
+            }
+            let mut out = 0.0f32;
+            for (h, w) in below.iter().zip(&head_w) {
+                out = A::madd(out, *h, *w);
+            }
+            *y = self.head_b + out;
         }
     }
 
@@ -233,5 +331,103 @@ impl Lstm {
                 .zip(&self.head_w)
                 .map(|(h, w)| h * w)
                 .sum::<f32>()
+    }
+}
+
+/// `4H`-float columns, as `[f32; G]` each.
+fn as_columns<const G: usize>(w: &[f32]) -> &[[f32; G]] {
+    let (cols, rest) = w.as_chunks::<G>();
+    debug_assert!(rest.is_empty());
+    cols
+}
+
+/// The gates' pre-activations: `bias + W_x input + W_h h`, as two chains (the input and
+/// the even hidden columns into one, the odd ones into the other; a layer's input of `H`
+/// split the same way) added at the end.
+#[inline(always)]
+fn gate_sums<A: Arith, const H: usize, const G: usize>(
+    bias: &[f32; G],
+    cols: &[[f32; G]],
+    input: &[f32],
+    h: &[f32; H],
+    g: &mut [f32; G],
+) {
+    let mut a0 = *bias;
+    let mut a1 = [0.0f32; G];
+    let mac = |a: &mut [f32; G], v: f32, w: &[f32; G]| {
+        for (a, &w) in a.iter_mut().zip(w) {
+            *a = A::madd(*a, v, w);
+        }
+    };
+    let k = input.len();
+    if k == 1 {
+        mac(&mut a0, input[0], &cols[0]);
+    } else {
+        for j in (0..k).step_by(2) {
+            mac(&mut a0, input[j], &cols[j]);
+            mac(&mut a1, input[j + 1], &cols[j + 1]);
+        }
+    }
+    for j in (0..H).step_by(2) {
+        mac(&mut a0, h[j], &cols[k + j]);
+        mac(&mut a1, h[j + 1], &cols[k + j + 1]);
+    }
+    for ((g, a), b) in g.iter_mut().zip(&a0).zip(&a1) {
+        *g = a + b;
+    }
+}
+
+/// [`gate_sums`] in AVX-512 registers (`G` a multiple of 16, at most 128): the same
+/// multiply-adds in the same order, so the same bits.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,fma")]
+#[inline]
+unsafe fn gate_sums_avx512<const H: usize, const G: usize>(
+    bias: &[f32; G],
+    cols: &[[f32; G]],
+    input: &[f32],
+    h: &[f32; H],
+    g: &mut [f32; G],
+) {
+    use std::arch::x86_64::*;
+    const { assert!(G.is_multiple_of(16) && G <= 128 && G / 4 <= 32) };
+    let nv = G / 16;
+    let k = input.len();
+    assert!(cols.len() >= k + H && (k == 1 || k.is_multiple_of(2)) && H.is_multiple_of(2));
+    // SAFETY: every load and store is within a `[f32; G]` (`16 * nv == G`).
+    unsafe {
+        let mut a0 = [_mm512_setzero_ps(); 8];
+        let mut a1 = [_mm512_setzero_ps(); 8];
+        for v in 0..nv {
+            a0[v] = _mm512_loadu_ps(bias.as_ptr().add(16 * v));
+        }
+        let mut j = 0;
+        while j < k {
+            let b = _mm512_set1_ps(input[j]);
+            for v in 0..nv {
+                let w = _mm512_loadu_ps(cols[j].as_ptr().add(16 * v));
+                a0[v] = _mm512_fmadd_ps(b, w, a0[v]);
+            }
+            if k > 1 {
+                let b = _mm512_set1_ps(input[j + 1]);
+                for v in 0..nv {
+                    let w = _mm512_loadu_ps(cols[j + 1].as_ptr().add(16 * v));
+                    a1[v] = _mm512_fmadd_ps(b, w, a1[v]);
+                }
+            }
+            j += if k > 1 { 2 } else { 1 };
+        }
+        for j in (0..H).step_by(2) {
+            let (b0, b1) = (_mm512_set1_ps(h[j]), _mm512_set1_ps(h[j + 1]));
+            for v in 0..nv {
+                let w0 = _mm512_loadu_ps(cols[k + j].as_ptr().add(16 * v));
+                let w1 = _mm512_loadu_ps(cols[k + j + 1].as_ptr().add(16 * v));
+                a0[v] = _mm512_fmadd_ps(b0, w0, a0[v]);
+                a1[v] = _mm512_fmadd_ps(b1, w1, a1[v]);
+            }
+        }
+        for v in 0..nv {
+            _mm512_storeu_ps(g.as_mut_ptr().add(16 * v), _mm512_add_ps(a0[v], a1[v]));
+        }
     }
 }

@@ -140,16 +140,16 @@ impl Layer {
         match gating {
             Gating::None => {
                 for r in 0..bn {
-                    activation.apply(mode, r, &mut z[r * mb..][..n]);
+                    activation.apply::<A>(mode, r, &mut z[r * mb..][..n]);
                 }
             }
             Gating::Gated(g) => {
                 let (top, bottom) = z.split_at_mut(bn * mb);
                 for r in 0..bn {
                     let a = &mut top[r * mb..][..n];
-                    activation.apply(mode, r, a);
+                    activation.apply::<A>(mode, r, a);
                     let b = &mut bottom[r * mb..][..n];
-                    g.apply(mode, r, b);
+                    g.apply::<A>(mode, r, b);
                     for (a, b) in a.iter_mut().zip(b.iter()) {
                         *a *= *b;
                     }
@@ -161,9 +161,9 @@ impl Layer {
                 for r in 0..bn {
                     let a = &mut top[r * mb..][..n];
                     x.copy_from_slice(a);
-                    activation.apply(mode, r, a);
+                    activation.apply::<A>(mode, r, a);
                     let alpha = &mut bottom[r * mb..][..n];
-                    g.apply(mode, r, alpha);
+                    g.apply::<A>(mode, r, alpha);
                     // alpha * act(x) + (1 - alpha) * x
                     for t in 0..n {
                         a[t] = A::madd(x[t], alpha[t], a[t] - x[t]);

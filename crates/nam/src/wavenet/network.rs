@@ -464,7 +464,7 @@ impl WaveNet {
                 for r in 0..p.hist.rows {
                     let row = &mut p.hist.buf[r * cap + pos..][..n];
                     row.copy_from_slice(&src[r * mb..][..n]);
-                    p.activation.apply(mode, r, row);
+                    p.activation.apply::<A>(mode, r, row);
                 }
                 p.conv.run::<A>(dst, mb, p.hist.window(), n);
                 p.hist.advance(n);
