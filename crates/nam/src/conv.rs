@@ -80,6 +80,27 @@ impl Hist {
         self.pos = self.history;
     }
 
+    /// Each row's value, if every row of the kept history is one value repeated (bit
+    /// for bit): the state of a time-invariant network after a long constant input.
+    pub fn constant_rows(&self) -> Option<Vec<f32>> {
+        (0..self.rows)
+            .map(|r| {
+                let row = &self.buf[r * self.cap + self.pos - self.history..][..self.history];
+                let v = row.last().copied().unwrap_or(0.0);
+                row.iter().all(|x| x.to_bits() == v.to_bits()).then_some(v)
+            })
+            .collect()
+    }
+
+    /// The history as [`Hist::constant_rows`] found it, without computing it: the same
+    /// bits in every sample a convolution will read.
+    pub fn set_constant_rows(&mut self, values: &[f32]) {
+        self.pos = self.history;
+        for (r, &v) in values.iter().enumerate().take(self.rows) {
+            self.buf[r * self.cap..][..self.history].fill(v);
+        }
+    }
+
     /// What a convolution reads: the rows starting `history` samples before `pos`.
     #[inline]
     pub fn window(&self) -> &[f32] {

@@ -16,6 +16,9 @@ struct LstmLayer {
     c0: Vec<f32>,
     h: Vec<f32>,
     c: Vec<f32>,
+    /// `h` and `c` after the first prewarm, which later ones restore.
+    h_warm: Vec<f32>,
+    c_warm: Vec<f32>,
 }
 
 /// A built, runnable LSTM. Owns every buffer it will ever touch.
@@ -27,6 +30,8 @@ pub struct Lstm {
     head_w: Vec<f32>,
     head_b: f32,
     mode: ActivationMode,
+    /// Whether the layers' `h_warm` and `c_warm` hold the prewarmed state.
+    warmed: bool,
     /// Pre-activation gates, 4H.
     gates: Vec<f32>,
     prewarm: usize,
@@ -36,7 +41,7 @@ impl Lstm {
     pub fn floats_needed(cfg: &LstmConfig) -> usize {
         let h = cfg.hidden_size;
         // weights (transposed copy) + state + scratch
-        cfg.num_layers * (4 * h * (h + h.max(cfg.input_size)) + 8 * h) + 5 * h + 1
+        cfg.num_layers * (4 * h * (h + h.max(cfg.input_size)) + 10 * h) + 5 * h + 1
     }
 
     pub fn build(cfg: &LstmConfig, weights: &[f32], ctx: &BuildCtx, sample_rate: f64) -> Self {
@@ -67,6 +72,8 @@ impl Lstm {
                     bias,
                     h: h0.clone(),
                     c: c0.clone(),
+                    h_warm: h0.clone(),
+                    c_warm: c0.clone(),
                     h0,
                     c0,
                 }
@@ -82,6 +89,7 @@ impl Lstm {
             head_b,
             mode: ctx.mode,
             gates: vec![0.0; 4 * h],
+            warmed: false,
             prewarm: LstmConfig::prewarm_samples(sample_rate),
         }
     }
@@ -225,10 +233,24 @@ impl Lstm {
         }
     }
 
-    /// The file's initial state, then half a second of silence.
+    /// The file's initial state, then half a second of silence. The first prewarm
+    /// computes it and keeps the state; later ones (a reset on the audio thread) copy it
+    /// back: the same bits, without the half second of compute.
     pub fn prewarm(&mut self) {
+        if self.warmed {
+            for l in &mut self.layers {
+                l.h.copy_from_slice(&l.h_warm);
+                l.c.copy_from_slice(&l.c_warm);
+            }
+            return;
+        }
         self.clear();
         self.process_silence(self.prewarm);
+        for l in &mut self.layers {
+            l.h_warm.copy_from_slice(&l.h);
+            l.c_warm.copy_from_slice(&l.c);
+        }
+        self.warmed = true;
     }
 
     /// Runs `n` samples of silence.
@@ -382,6 +404,8 @@ fn gate_sums<A: Arith, const H: usize, const G: usize>(
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f,fma")]
 #[inline]
+// One index walks the accumulators, the columns and the bias together.
+#[allow(clippy::needless_range_loop)]
 unsafe fn gate_sums_avx512<const H: usize, const G: usize>(
     bias: &[f32; G],
     cols: &[[f32; G]],

@@ -141,6 +141,28 @@ pub struct WaveNet {
     head_io: Vec<f32>,
     post_io: [Vec<f32>; 2],
     s: Scratch,
+    /// The state and output after a long silence, taken at the first prewarm (see
+    /// [`Silence`]); `None` until then, and for a net whose state is not a function of
+    /// its recent input alone (one with a condition DSP).
+    silence: Option<Box<Silence>>,
+    /// Whether a prewarm has run (the first, at build, is the only one that allocates).
+    warmed: bool,
+    /// Samples of silence in a row at the end of the input so far (saturating).
+    silent_run: usize,
+    /// Input samples after which the state no longer depends on anything older.
+    settle: usize,
+}
+
+/// A WaveNet is time-invariant and sees nothing but its last `receptive_field` inputs,
+/// so once the input has been silent that long every history row holds one value
+/// repeated, and every output sample is the same number until the input changes. Those
+/// values, taken from a real prewarm, let silence be returned without computing it and
+/// a reset restore the prewarmed state without recomputing it, bit-identical to both.
+struct Silence {
+    /// Per history, in [`WaveNet::hists`] order: each row's value.
+    rows: Vec<Vec<f32>>,
+    /// Each output channel's value.
+    out: Vec<f32>,
 }
 
 impl WaveNet {
@@ -218,6 +240,10 @@ impl WaveNet {
             x_out: buf(d.width),
             head_io: buf(d.head),
             post_io: [buf(d.post), buf(d.post)],
+            silence: None,
+            warmed: false,
+            silent_run: 0,
+            settle: cfg.main_receptive_field(),
             s: Scratch {
                 mb,
                 z: buf(d.z),
@@ -279,28 +305,58 @@ impl WaveNet {
 
     /// Zeroes every history (the state of a net that has never seen a sample).
     pub fn clear(&mut self) {
-        for a in &mut self.arrays {
-            for l in &mut a.layers {
-                l.hist.clear();
-            }
-            a.acc.clear();
-        }
-        for p in &mut self.post {
-            p.hist.clear();
+        for h in self.hists() {
+            h.clear();
         }
         if let Some(c) = &mut self.condition_dsp {
             c.clear();
         }
+        self.silent_run = 0;
+    }
+
+    /// Every history buffer, in a fixed order.
+    fn hists(&mut self) -> impl Iterator<Item = &mut Hist> {
+        self.arrays
+            .iter_mut()
+            .flat_map(|a| a.layers.iter_mut().map(|l| &mut l.hist).chain([&mut a.acc]))
+            .chain(self.post.iter_mut().map(|p| &mut p.hist))
     }
 
     /// The reference's prewarm: the condition DSP's own, then silence for the network's
-    /// history.
+    /// history. The first one computes it and keeps the result ([`Silence`]); later ones
+    /// (a reset on the audio thread) restore that: a copy, no compute.
     pub fn prewarm(&mut self) {
+        if let Some(s) = self.silence.take() {
+            for (h, rows) in self.hists().zip(&s.rows) {
+                h.set_constant_rows(rows);
+            }
+            self.silent_run = usize::MAX;
+            self.silence = Some(s);
+            return;
+        }
         self.clear();
         if let Some(c) = &mut self.condition_dsp {
             c.prewarm();
         }
         self.process_silence(self.main_warm);
+        if !self.warmed && self.condition_dsp.is_none() {
+            self.take_silence();
+        }
+        self.warmed = true;
+    }
+
+    /// Keeps the state and output of silence, if the state is what `Silence` says it is
+    /// (it always should be; if not, silence and resets are simply computed).
+    fn take_silence(&mut self) {
+        let rows: Option<Vec<Vec<f32>>> = self.hists().map(|h| h.constant_rows()).collect();
+        let Some(rows) = rows else { return };
+        // One more sample of silence gives the output (and leaves the state as it was).
+        self.input[0] = 0.0;
+        self.run(1);
+        let mb = self.max_block;
+        let (o, scale) = self.output();
+        let out = (0..self.out_channels).map(|r| scale * o[r * mb]).collect();
+        self.silence = Some(Box::new(Silence { rows, out }));
     }
 
     /// Runs `n` samples of silence.
@@ -314,9 +370,17 @@ impl WaveNet {
     }
 
     /// Runs `io` (at most `max_block` samples) through the net in place. Mono output.
+    /// A block of silence after at least a receptive field of it costs a comparison per
+    /// sample: its output is known (see [`Silence`]).
     pub fn process_block(&mut self, io: &mut [f32]) {
         let n = io.len();
         debug_assert!(n <= self.max_block);
+        if self.silent_run >= self.settle && io.iter().all(|x| x.to_bits() == 0) {
+            if let Some(s) = &self.silence {
+                io.fill(s.out[0]);
+                return;
+            }
+        }
         self.input[..n].copy_from_slice(io);
         self.run(n);
         let (rows, scale) = self.output();
@@ -350,6 +414,17 @@ impl WaveNet {
     }
 
     fn run(&mut self, n: usize) {
+        // Silence is +0.0 exactly: the engine turns -0.0, denormals and NaN into it.
+        let zeros = self.input[..n]
+            .iter()
+            .rev()
+            .take_while(|x| x.to_bits() == 0)
+            .count();
+        self.silent_run = if zeros == n {
+            self.silent_run.saturating_add(n)
+        } else {
+            zeros
+        };
         if let Some(c) = &mut self.condition_dsp {
             c.process_into(&self.input[..n], &mut self.cond, self.max_block);
         }
