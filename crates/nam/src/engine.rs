@@ -238,6 +238,17 @@ impl Engine {
         }
     }
 
+    /// Whether the last block processed was returned without computing: a WaveNet whose
+    /// input has been silent for at least its receptive field outputs its (constant)
+    /// response to silence, bit-identical to computing it, at the cost of a comparison
+    /// per sample. For a CPU meter or a host's "tail" logic; no effect on the output.
+    pub fn idle(&self) -> bool {
+        match &self.top {
+            Top::One(n) => n.idle(),
+            Top::Sized(s) => s.idle(),
+        }
+    }
+
     /// Number of size steps, for a model with a size control (a SlimmableContainer, a
     /// slimmable WaveNet); `None` for a model without one.
     pub fn size_steps(&self) -> Option<usize> {

@@ -71,6 +71,11 @@ impl Net {
         }
     }
 
+    /// Whether the last block was returned without computing (silence, see `wavenet`).
+    pub fn idle(&self) -> bool {
+        matches!(self, Net::WaveNet(n) if n.idle)
+    }
+
     /// The state of a network that has never seen a sample (an LSTM: the file's state).
     pub fn clear(&mut self) {
         match self {

@@ -128,6 +128,11 @@ impl Sizes {
         self.active
     }
 
+    /// Whether the last block was returned without computing.
+    pub fn idle(&self) -> bool {
+        self.incoming.is_none() && self.nets[self.active].idle()
+    }
+
     /// Whether a switch is under way.
     pub fn switching(&self) -> bool {
         self.incoming.is_some()

@@ -147,6 +147,8 @@ pub struct WaveNet {
     silence: Option<Box<Silence>>,
     /// Whether a prewarm has run (the first, at build, is the only one that allocates).
     warmed: bool,
+    /// Whether the last block was silence returned without computing.
+    pub idle: bool,
     /// Samples of silence in a row at the end of the input so far (saturating).
     silent_run: usize,
     /// Input samples after which the state no longer depends on anything older.
@@ -242,6 +244,7 @@ impl WaveNet {
             post_io: [buf(d.post), buf(d.post)],
             silence: None,
             warmed: false,
+            idle: false,
             silent_run: 0,
             settle: cfg.main_receptive_field(),
             s: Scratch {
@@ -378,9 +381,11 @@ impl WaveNet {
         if self.silent_run >= self.settle && io.iter().all(|x| x.to_bits() == 0) {
             if let Some(s) = &self.silence {
                 io.fill(s.out[0]);
+                self.idle = true;
                 return;
             }
         }
+        self.idle = false;
         self.input[..n].copy_from_slice(io);
         self.run(n);
         let (rows, scale) = self.output();
