@@ -223,8 +223,34 @@ fn models() -> Vec<PathBuf> {
     v
 }
 
+/// `render MODEL IN OUT [fast|avx512|avx2|portable] [block]`: raw mono f32 in and out,
+/// through a prewarmed engine (accurate mode), for error measurements.
+fn render(args: &[String]) {
+    let file = NamFile::from_path(&args[0]).expect("model");
+    let kernels = match args.get(3).map(String::as_str) {
+        Some("portable") => Kernels::Portable,
+        Some("avx2") => Kernels::Avx2,
+        Some("avx512") => Kernels::Avx512,
+        _ => Kernels::Fast,
+    };
+    let block = args.get(4).and_then(|b| b.parse().ok()).unwrap_or(64);
+    let bytes = std::fs::read(&args[1]).expect("input");
+    let mut x: Vec<f32> = bytes
+        .chunks_exact(4)
+        .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+        .collect();
+    tubeless(&file, block, kernels, "Tubeless").run(&mut x, block);
+    let out: Vec<u8> = x.iter().flat_map(|v| v.to_le_bytes()).collect();
+    std::fs::write(&args[2], out).expect("output");
+}
+
 fn main() {
     flush_denormals();
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.first().is_some_and(|a| a == "render") {
+        render(&args[1..]);
+        return;
+    }
     let rounds: usize = env_or("BENCH_ROUNDS", 15);
     let seconds: f64 = env_or("BENCH_SECONDS", 0.1);
     let blocks: Vec<usize> = std::env::var("BENCH_BLOCKS")

@@ -244,7 +244,32 @@ impl Conv {
         if self.single {
             self.axpy_rows::<A>(dst, dst_stride, src, n);
         } else {
-            A::conv(self, dst, dst_stride, src, n, false);
+            A::conv(self, dst, dst_stride, src, n, Start::Add);
+        }
+    }
+
+    /// `dst += (W * src + b)`: the bias joins the sum before what `dst` holds.
+    #[inline(always)]
+    pub fn accumulate_biased<A: Isa>(
+        &self,
+        dst: &mut [f32],
+        dst_stride: usize,
+        src: &[f32],
+        n: usize,
+    ) {
+        match &self.bias {
+            Some(_) if !self.single => A::conv(self, dst, dst_stride, src, n, Start::AddBiased),
+            _ => {
+                // No bias, or one tap of one channel: the plain accumulate (plus bias).
+                if let Some(b) = &self.bias {
+                    for (r, &b) in b.iter().enumerate() {
+                        for y in &mut dst[r * dst_stride..][..n] {
+                            *y += b;
+                        }
+                    }
+                }
+                self.accumulate::<A>(dst, dst_stride, src, n);
+            }
         }
     }
 
@@ -255,7 +280,7 @@ impl Conv {
             self.start(dst, dst_stride, n);
             self.axpy_rows::<A>(dst, dst_stride, src, n);
         } else {
-            A::conv(self, dst, dst_stride, src, n, true);
+            A::conv(self, dst, dst_stride, src, n, Start::Set);
         }
     }
 
@@ -273,8 +298,9 @@ impl Conv {
         }
     }
 
-    /// The whole convolution, every group, through `kernel` (one of the tiled kernels):
-    /// `dst = b + W * src` when `start`, else `dst += W * src`, each sum from zero.
+    /// The whole convolution, every group, through `kernel` (one of the tiled kernels),
+    /// each sum from zero: `dst = W * src + b` (`Start::Set`), `dst += W * src`
+    /// (`Start::Add`) or `dst += (W * src + b)` (`Start::AddBiased`).
     #[inline(always)]
     fn compute(
         &self,
@@ -282,20 +308,17 @@ impl Conv {
         dst_stride: usize,
         src: &[f32],
         n: usize,
-        start: bool,
+        start: Start,
         kernel: impl Fn(&mut [f32], usize, usize, &[f32], &[usize], &[f32], usize, Epi),
     ) {
         let og = self.out_per_group;
-        let epi = |g: usize| match (start, &self.bias) {
-            (false, _) => Epi::Add,
-            (true, None) => Epi::Set(None),
-            (true, Some(b)) => Epi::Set(Some(&b[g * og..][..og])),
-        };
-        if self.groups == 1 {
-            kernel(dst, dst_stride, og, src, &self.taps, &self.w, n, epi(0));
-            return;
-        }
         for g in 0..self.groups {
+            let bias = self.bias.as_deref().map(|b| &b[g * og..][..og]);
+            let epi = match (start, bias) {
+                (Start::Set, b) => Epi::Set(b),
+                (Start::AddBiased, Some(b)) => Epi::AddBias(b),
+                (_, _) => Epi::Add,
+            };
             kernel(
                 &mut dst[g * og * dst_stride..],
                 dst_stride,
@@ -304,13 +327,9 @@ impl Conv {
                 &self.taps[g * self.taps_per_group..][..self.taps_per_group],
                 &self.w[g * self.w_per_group..][..self.w_per_group],
                 n,
-                epi(g),
+                epi,
             );
         }
-    }
-
-    pub fn bias(&self) -> Option<&[f32]> {
-        self.bias.as_deref()
     }
 }
 
@@ -318,20 +337,28 @@ impl Conv {
 /// a copy of the kernel for it (`Plain`: baseline, 8 samples a tile; `Fused`: AVX2 + FMA;
 /// `Wide`: AVX-512): inlined into the loop over layers instead, the many copies left
 /// their own loops too few registers, and a call per convolution and block costs less.
+/// What a convolution does with its destination (see `Conv::compute`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Start {
+    Set,
+    Add,
+    AddBiased,
+}
+
 pub(crate) trait Isa: Arith {
-    fn conv(conv: &Conv, dst: &mut [f32], dst_stride: usize, src: &[f32], n: usize, start: bool);
+    fn conv(conv: &Conv, dst: &mut [f32], dst_stride: usize, src: &[f32], n: usize, start: Start);
 }
 
 impl Isa for Plain {
     #[inline(never)]
-    fn conv(conv: &Conv, dst: &mut [f32], dst_stride: usize, src: &[f32], n: usize, start: bool) {
+    fn conv(conv: &Conv, dst: &mut [f32], dst_stride: usize, src: &[f32], n: usize, start: Start) {
         conv.compute(dst, dst_stride, src, n, start, mac_rows::<Plain, 8>);
     }
 }
 
 impl Isa for Fused {
     #[inline(never)]
-    fn conv(conv: &Conv, dst: &mut [f32], dst_stride: usize, src: &[f32], n: usize, start: bool) {
+    fn conv(conv: &Conv, dst: &mut [f32], dst_stride: usize, src: &[f32], n: usize, start: Start) {
         #[cfg(target_arch = "x86_64")]
         conv.compute(dst, dst_stride, src, n, start, |d, ds, o, s, r, w, n, e| {
             // SAFETY: `Fused` only runs in the networks' AVX2 + FMA builds, which are
@@ -345,7 +372,7 @@ impl Isa for Fused {
 
 impl Isa for Wide {
     #[inline(never)]
-    fn conv(conv: &Conv, dst: &mut [f32], dst_stride: usize, src: &[f32], n: usize, start: bool) {
+    fn conv(conv: &Conv, dst: &mut [f32], dst_stride: usize, src: &[f32], n: usize, start: Start) {
         #[cfg(target_arch = "x86_64")]
         conv.compute(dst, dst_stride, src, n, start, |d, ds, o, s, r, w, n, e| {
             // SAFETY: `Wide` only runs in the networks' AVX-512 builds, which are only

@@ -86,6 +86,9 @@ pub enum Epi<'a> {
     Set(Option<&'a [f32]>),
     /// `dst = S + dst`.
     Add,
+    /// `dst = (S + bias[o]) + dst`: the sum and its bias, then what `dst` held (a
+    /// residual, a mixin).
+    AddBias(&'a [f32]),
 }
 
 impl Epi<'_> {
@@ -94,6 +97,7 @@ impl Epi<'_> {
         *d = match self {
             Epi::Set(b) => s + b.map_or(0.0, |b| b[o]),
             Epi::Add => s + *d,
+            Epi::AddBias(b) => (s + b[o]) + *d,
         };
     }
 }

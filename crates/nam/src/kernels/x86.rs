@@ -51,7 +51,7 @@ fn check(
             && (n_out - 1) * dst_stride + n <= dst.len()
             && w.len() >= n_out * rows.len()
             && match epi {
-                Epi::Set(Some(b)) => b.len() >= n_out,
+                Epi::Set(Some(b)) | Epi::AddBias(b) => b.len() >= n_out,
                 _ => true,
             },
         "kernel bounds"
@@ -149,6 +149,10 @@ unsafe fn store512<const V: usize>(k: &K, o: usize, t0: usize, mask: __mmask16, 
                 Epi::Set(None) => _mm512_add_ps(a, _mm512_setzero_ps()),
                 Epi::Set(Some(b)) => _mm512_add_ps(a, _mm512_set1_ps(*b.get_unchecked(o))),
                 Epi::Add => _mm512_add_ps(a, load512::<V>(p, v, mask)),
+                Epi::AddBias(b) => _mm512_add_ps(
+                    _mm512_add_ps(a, _mm512_set1_ps(*b.get_unchecked(o))),
+                    load512::<V>(p, v, mask),
+                ),
             };
             if v + 1 == V {
                 _mm512_mask_storeu_ps(p.add(16 * v), mask, y);
@@ -303,6 +307,10 @@ unsafe fn store256<const V: usize, const M: bool>(
                 Epi::Set(None) => _mm256_add_ps(a, _mm256_setzero_ps()),
                 Epi::Set(Some(b)) => _mm256_add_ps(a, _mm256_set1_ps(*b.get_unchecked(o))),
                 Epi::Add => _mm256_add_ps(a, load256::<V, M>(p, v, mask)),
+                Epi::AddBias(b) => _mm256_add_ps(
+                    _mm256_add_ps(a, _mm256_set1_ps(*b.get_unchecked(o))),
+                    load256::<V, M>(p, v, mask),
+                ),
             };
             if M && v + 1 == V {
                 _mm256_maskstore_ps(p.add(8 * v), mask, y);

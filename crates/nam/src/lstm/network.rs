@@ -3,7 +3,7 @@
 //! step is a sum of contiguous `4H` columns, which vectorises.
 
 use super::LstmConfig;
-use crate::activation::{fast_sigmoid, fast_tanh, sigmoid, tanh, tanh_with, ActivationMode};
+use crate::activation::{fast_sigmoid, fast_tanh, sigmoid, tanh, tanh_rational, ActivationMode};
 use crate::kernels::{Arith, Fused, Level, Plain, Wide};
 use crate::net::BuildCtx;
 
@@ -190,7 +190,7 @@ impl Lstm {
                 match mode {
                     ActivationMode::Accurate => {
                         for ((v, &s), &o) in g.iter_mut().zip(&scale).zip(&off) {
-                            *v = A::madd(o, s, tanh_with::<A>(s * *v));
+                            *v = A::madd(o, s, tanh_rational::<A>(s * *v));
                         }
                     }
                     ActivationMode::NamCompatible => {
@@ -211,7 +211,7 @@ impl Lstm {
                 match mode {
                     ActivationMode::Accurate => {
                         for t in &mut t[..lanes] {
-                            *t = tanh_with::<A>(*t);
+                            *t = tanh_rational::<A>(*t);
                         }
                     }
                     ActivationMode::NamCompatible => {

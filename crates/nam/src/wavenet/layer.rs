@@ -218,15 +218,12 @@ impl Layer {
                     sum_into(dst, tmp);
                 }
                 None => {
-                    let bias = l.bias().unwrap_or(&[]);
+                    // input + (1x1 sum + bias): the sum and its bias first, as
+                    // NeuralAmpModelerCore adds them; then the residual.
                     for r in 0..c {
-                        let b = bias.get(r).copied().unwrap_or(0.0);
-                        let d = &mut dst[r * dst_stride..][..n];
-                        for (y, a) in d.iter_mut().zip(&x[r * x_stride..][..n]) {
-                            *y = a + b;
-                        }
+                        dst[r * dst_stride..][..n].copy_from_slice(&x[r * x_stride..][..n]);
                     }
-                    l.accumulate::<A>(dst, dst_stride, z, n);
+                    l.accumulate_biased::<A>(dst, dst_stride, z, n);
                 }
             },
             None => sum_into(dst, z),
