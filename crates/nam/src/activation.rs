@@ -64,11 +64,7 @@ impl Activation {
     pub(crate) fn apply<A: Arith>(&self, mode: ActivationMode, channel: usize, xs: &mut [f32]) {
         match self {
             Activation::Tanh => match mode {
-                ActivationMode::Accurate => {
-                    for x in xs.iter_mut() {
-                        *x = tanh_with::<A>(*x);
-                    }
-                }
+                ActivationMode::Accurate => A::tanh_row(xs),
                 ActivationMode::NamCompatible => {
                     for x in xs.iter_mut() {
                         *x = fast_tanh(*x);

@@ -32,10 +32,11 @@ pub struct BuildOptions {
     pub size: f32,
 }
 
-/// Which build of the kernels runs. All compute the same network; the AVX2 and AVX-512
-/// builds give bit-identical output (the same fused multiply-adds in the same order);
-/// `Portable` rounds differently (separate multiplies and adds), well inside the parity
-/// bound. Chosen once, at [`Engine::build`].
+/// Which build of the kernels runs. All compute the same network, well inside the parity
+/// bound of each other: the AVX2 and AVX-512 builds run the same fused multiply-adds in
+/// the same order (only the AVX-512 tanh's division is a reciprocal estimate refined by
+/// a Newton step), `Portable` separate multiplies and adds. Chosen once, at
+/// [`Engine::build`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Kernels {
     /// The widest the CPU has: AVX-512, else AVX2 + FMA, else portable.

@@ -2,9 +2,10 @@
 //! the exact network.
 //!
 //! - Each forced kernel choice (`Kernels::Avx512`, `Avx2`) runs where the CPU has it and
-//!   says it was skipped where not; the AVX-512 and AVX2 builds give the same bits for
-//!   every fixture (the same fused multiply-adds in the same order). Their parity with the
-//!   trainer is in `parity.rs`, which runs every choice.
+//!   says it was skipped where not; the AVX-512 and AVX2 builds agree to within a few
+//!   ulp of the output for every fixture (the same fused multiply-adds in the same order;
+//!   only the AVX-512 tanh's reciprocal differs). Their parity with the trainer is in
+//!   `parity.rs`, which runs every choice.
 //! - Silence after a receptive field of it is returned without computing: bit-identical
 //!   to computing it (against the same engine built with one block as long as the whole
 //!   stream, where no block is ever all silence after silence).
@@ -72,12 +73,13 @@ fn forced_kernels_run_where_the_cpu_has_them() {
 }
 
 #[test]
-fn avx512_and_avx2_builds_give_the_same_bits() {
+fn avx512_and_avx2_builds_agree() {
     if !(Kernels::Avx512.available() && Kernels::Avx2.available()) {
         eprintln!("SKIPPED: this CPU lacks AVX-512 or AVX2 (both are needed to compare)");
         return;
     }
     let input = common::test_signal(3000, 11);
+    let mut worst = 0.0f32;
     for path in fixture_models() {
         let file = NamFile::from_path(&path).unwrap();
         for block in [1, 13, 64, 512] {
@@ -87,9 +89,16 @@ fn avx512_and_avx2_builds_give_the_same_bits() {
             };
             let a = run(&file, opts(Kernels::Avx512), &input, block);
             let b = run(&file, opts(Kernels::Avx2), &input, block);
-            assert_eq!(bits(&a), bits(&b), "{}, block {block}", path.display());
+            let (err, peak) = common::max_err(&a, &b);
+            assert!(
+                err <= 2e-6 * peak.max(1.0),
+                "{}, block {block}: {err:e}",
+                path.display()
+            );
+            worst = worst.max(err / peak.max(1.0));
         }
     }
+    eprintln!("AVX-512 vs AVX2: worst difference / max(1, peak) = {worst:.2e}");
 }
 
 fn wavenets() -> Vec<(String, NamFile)> {

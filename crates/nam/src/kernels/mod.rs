@@ -11,6 +11,14 @@ pub trait Arith: Copy {
     /// Code compiled for AVX-512 (so AVX-512 intrinsics may run).
     const WIDE: bool = false;
     fn madd(acc: f32, w: f32, x: f32) -> f32;
+
+    /// The accurate tanh of every sample of a row, in place.
+    #[inline(always)]
+    fn tanh_row(xs: &mut [f32]) {
+        for x in xs.iter_mut() {
+            *x = crate::activation::tanh_with::<Self>(*x);
+        }
+    }
 }
 
 #[derive(Clone, Copy)]
@@ -40,6 +48,19 @@ pub struct Wide;
 
 impl Arith for Wide {
     const WIDE: bool = true;
+
+    #[inline(always)]
+    fn tanh_row(xs: &mut [f32]) {
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: `Wide` only runs in the AVX-512 builds (checked at `Engine::build`).
+        unsafe {
+            x86::tanh_row_avx512(xs)
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        for x in xs.iter_mut() {
+            *x = crate::activation::tanh_with::<Self>(*x);
+        }
+    }
     #[inline(always)]
     fn madd(acc: f32, w: f32, x: f32) -> f32 {
         w.mul_add(x, acc)
