@@ -351,7 +351,7 @@ fn idle_cost(file: &NamFile, path: &Path, rounds: usize, len: usize) -> (f64, f6
     for e in engines.iter_mut() {
         e.run(&mut silence, block);
     }
-    let mut ns = vec![Vec::new(), Vec::new()];
+    let mut ns = [Vec::new(), Vec::new()];
     for _ in 0..rounds {
         for (i, e) in engines.iter_mut().enumerate() {
             silence.fill(0.0);
