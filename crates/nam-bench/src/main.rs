@@ -10,7 +10,8 @@
 //! Environment: `BENCH_FILTER` (substring of the model name), `BENCH_ROUNDS` (default 15),
 //! `BENCH_SECONDS` (audio per engine and round, default 0.1), `BENCH_BLOCKS` (default
 //! `16,64,512`), `BENCH_NAMRS=0` to leave out nam-rs, `BENCH_REAL=all` for every real
-//! capture (default: one of each width).
+//! capture (default: one of each width), `BENCH_KERNELS=avx2|portable` to force
+//! Tubeless's kernels.
 
 mod alloc;
 mod peak;
@@ -259,6 +260,14 @@ fn main() {
         .filter_map(|s| s.trim().parse().ok())
         .collect();
     let with_namrs = std::env::var("BENCH_NAMRS").map_or(true, |s| s != "0");
+    // `BENCH_KERNELS=avx2` (or `portable`) forces Tubeless's kernels, as on a CPU without
+    // AVX-512.
+    let kernels = match std::env::var("BENCH_KERNELS").as_deref() {
+        Ok("avx2") => Kernels::Avx2,
+        Ok("portable") => Kernels::Portable,
+        _ => Kernels::Fast,
+    };
+    println!("Tubeless kernels: {}", kernels.resolved());
     let len = ((RATE * seconds) as usize / 512).max(1) * 512;
     let peaks = peak::measure();
     println!(
@@ -293,7 +302,7 @@ fn main() {
                 continue;
             };
             engines.push(Box::new(p));
-            engines.push(Box::new(tubeless(&file, block, Kernels::Fast, "Tubeless")));
+            engines.push(Box::new(tubeless(&file, block, kernels, "Tubeless")));
             let namrs = with_namrs && block == 64;
             if namrs {
                 if let Some(n) = nam_rs(&path) {

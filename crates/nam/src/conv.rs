@@ -273,6 +273,59 @@ impl Conv {
         }
     }
 
+    /// A plain WaveNet layer's front half in one pass, where the build has a kernel for
+    /// it (AVX-512): `z = tanh(W * src + b + mix * cond)`, `acc += z` (`z` and `acc` rows
+    /// `mb` and `acc_stride` apart). `mix` must be a one-row, one-tap convolution (a mono
+    /// condition's mixin). Returns false, having done nothing, where there is no such
+    /// kernel; the caller then runs the passes one by one (the same bits).
+    #[allow(clippy::too_many_arguments)]
+    #[inline(always)]
+    pub fn tanh_layer<A: Isa>(
+        &self,
+        z: &mut [f32],
+        mb: usize,
+        src: &[f32],
+        n: usize,
+        mix: &Conv,
+        cond: &[f32],
+        acc: &mut [f32],
+        acc_stride: usize,
+    ) -> bool {
+        if !A::WIDE || self.groups != 1 || self.single || !mix.single || mix.groups != 1 {
+            return false;
+        }
+        if mix.out_channels != self.out_channels || mix.bias.is_some() {
+            return false;
+        }
+        #[cfg(target_arch = "x86_64")]
+        {
+            let rows = self.out_channels;
+            // SAFETY: `A::WIDE` only in the AVX-512 builds (checked at `Engine::build`).
+            unsafe {
+                x86::tanh_layer_avx512(
+                    z,
+                    mb,
+                    rows,
+                    src,
+                    &self.taps,
+                    &self.w,
+                    n,
+                    self.bias.as_deref(),
+                    &mix.w,
+                    &cond[mix.taps[0]..],
+                    acc,
+                    acc_stride,
+                )
+            };
+            true
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        {
+            let _ = (z, mb, src, n, cond, acc, acc_stride);
+            false
+        }
+    }
+
     /// `dst = b + W * src`.
     #[inline(always)]
     pub fn run<A: Isa>(&self, dst: &mut [f32], dst_stride: usize, src: &[f32], n: usize) {

@@ -29,6 +29,20 @@ struct K<'a> {
     rows: &'a [usize],
     w: *const f32,
     epi: Epi<'a>,
+    /// A WaveNet layer's whole head end, done on the sums in registers (see
+    /// [`tanh_layer_avx512`]); `None` for a plain convolution.
+    layer: Option<LayerEpi>,
+}
+
+/// `z = tanh(S + (mix[o] * cond[t] + bias[o]))`, `acc += z`.
+#[derive(Clone, Copy)]
+struct LayerEpi {
+    bias: *const f32,
+    has_bias: bool,
+    mix: *const f32,
+    cond: *const f32,
+    acc: *mut f32,
+    acc_stride: usize,
 }
 
 /// What the unchecked loads and stores rely on: every row read and written lies inside its
@@ -85,19 +99,84 @@ pub unsafe fn mac_rows_avx512(
         rows,
         w: w.as_ptr(),
         epi,
+        layer: None,
     };
+    // SAFETY: checked above.
+    unsafe { run512(&k, n) };
+}
+
+/// A plain WaveNet layer's dilated conv (`n_out` rows, no groups) with everything up to
+/// the skip term done on its sums while they are in registers: the bias and the mono
+/// condition's mixin, the tanh, and the head accumulator's update. The same operations
+/// in the same order as the separate passes (`z = bias`, `z += mix * cond`, `z = S + z`,
+/// `z = tanh(z)`, `acc += z`), so the same bits, without four trips through memory.
+///
+/// # Safety
+/// The CPU must have AVX-512F.
+#[allow(clippy::too_many_arguments)]
+#[target_feature(enable = "avx512f,avx2,fma")]
+pub unsafe fn tanh_layer_avx512(
+    z: &mut [f32],
+    z_stride: usize,
+    n_out: usize,
+    src: &[f32],
+    rows: &[usize],
+    w: &[f32],
+    n: usize,
+    bias: Option<&[f32]>,
+    mix: &[f32],
+    cond: &[f32],
+    acc: &mut [f32],
+    acc_stride: usize,
+) {
+    if n == 0 || n_out == 0 {
+        return;
+    }
+    check(z, z_stride, n_out, src, rows, w, n, Epi::Add);
+    assert!(
+        mix.len() >= n_out
+            && cond.len() >= n
+            && bias.is_none_or(|b| b.len() >= n_out)
+            && (n_out - 1) * acc_stride + n <= acc.len(),
+        "layer kernel bounds"
+    );
+    let k = K {
+        dst: z.as_mut_ptr(),
+        dst_stride: z_stride,
+        n_out,
+        groups: n_out / 4,
+        src: src.as_ptr(),
+        rows,
+        w: w.as_ptr(),
+        epi: Epi::Add,
+        layer: Some(LayerEpi {
+            bias: bias.map_or(std::ptr::null(), |b| b.as_ptr()),
+            has_bias: bias.is_some(),
+            mix: mix.as_ptr(),
+            cond: cond.as_ptr(),
+            acc: acc.as_mut_ptr(),
+            acc_stride,
+        }),
+    };
+    // SAFETY: checked above.
+    unsafe { run512(&k, n) };
+}
+
+#[target_feature(enable = "avx512f,avx2,fma")]
+#[inline]
+unsafe fn run512(k: &K, n: usize) {
     let mut t0 = 0;
     while t0 < n {
         let len = (n - t0).min(64);
         let nv = len.div_ceil(16);
         let mask = ((1u32 << (len - 16 * (nv - 1))) - 1) as __mmask16;
-        // SAFETY: `check` above; `t0 + len <= n`.
+        // SAFETY: the caller's; `t0 + len <= n`.
         unsafe {
             match nv {
-                1 => chunk512::<1>(&k, t0, mask),
-                2 => chunk512::<2>(&k, t0, mask),
-                3 => chunk512::<3>(&k, t0, mask),
-                _ => chunk512::<4>(&k, t0, mask),
+                1 => chunk512::<1>(k, t0, mask),
+                2 => chunk512::<2>(k, t0, mask),
+                3 => chunk512::<3>(k, t0, mask),
+                _ => chunk512::<4>(k, t0, mask),
             }
         }
         t0 += len;
@@ -144,6 +223,24 @@ unsafe fn store512<const V: usize>(k: &K, o: usize, t0: usize, mask: __mmask16, 
     // SAFETY: the caller's: row `o` < `n_out`, samples under the mask < `n`.
     unsafe {
         let p = k.dst.add(o * k.dst_stride + t0);
+        if let Some(l) = k.layer {
+            let b = _mm512_set1_ps(if l.has_bias { *l.bias.add(o) } else { 0.0 });
+            let m = _mm512_set1_ps(*l.mix.add(o));
+            let h = l.acc.add(o * l.acc_stride + t0);
+            for (v, &a) in acc.iter().enumerate() {
+                let c = load512::<V>(l.cond.add(t0), v, mask);
+                let y = tanh512(_mm512_add_ps(a, _mm512_fmadd_ps(m, c, b)));
+                let s = _mm512_add_ps(load512::<V>(h, v, mask), y);
+                if v + 1 == V {
+                    _mm512_mask_storeu_ps(p.add(16 * v), mask, y);
+                    _mm512_mask_storeu_ps(h.add(16 * v), mask, s);
+                } else {
+                    _mm512_storeu_ps(p.add(16 * v), y);
+                    _mm512_storeu_ps(h.add(16 * v), s);
+                }
+            }
+            return;
+        }
         for (v, &a) in acc.iter().enumerate() {
             let y = match k.epi {
                 Epi::Set(None) => _mm512_add_ps(a, _mm512_setzero_ps()),
@@ -243,6 +340,7 @@ pub unsafe fn mac_rows_avx2(
         rows,
         w: w.as_ptr(),
         epi,
+        layer: None,
     };
     let lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
     let mut t0 = 0;
