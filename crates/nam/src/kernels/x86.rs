@@ -511,15 +511,15 @@ fn tanh512(x: __m512) -> __m512 {
         q = _mm512_fmadd_ps(q, z, c(k));
     }
     let small = _mm512_fmadd_ps(_mm512_mul_ps(x, z), q, x);
-    // Above: 1 - 2 / (e^2|x| + 1), e^v as in `exp_in_range`.
+    // Above: 1 - 2 / (e^2|x| + 1), e^v as in `exp_in_range` but with AVX-512's
+    // rounding and scaling instructions (n = round(v / ln 2) and y * 2^n, both exact)
+    // and fused reductions: 13 instructions instead of 19.
     let v = _mm512_mul_ps(c(2.0), _mm512_min_ps(a, c(10.0)));
-    const ROUND: f32 = 12_582_912.0;
-    let m = _mm512_add_ps(_mm512_mul_ps(v, c(std::f32::consts::LOG2_E)), c(ROUND));
-    let nn = _mm512_sub_ps(m, c(ROUND));
-    let r = _mm512_sub_ps(
-        _mm512_sub_ps(v, _mm512_mul_ps(nn, c(0.693_359_375))),
-        _mm512_mul_ps(nn, c(-2.121_944_4e-4)),
+    let nn = _mm512_roundscale_ps::<{ _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC }>(
+        _mm512_mul_ps(v, c(std::f32::consts::LOG2_E)),
     );
+    let r = _mm512_fnmadd_ps(nn, c(0.693_359_375), v);
+    let r = _mm512_fnmadd_ps(nn, c(-2.121_944_4e-4), r);
     let mut e = c(1.987_569_1e-4);
     for k in [
         1.398_199_9e-3,
@@ -531,15 +531,7 @@ fn tanh512(x: __m512) -> __m512 {
         e = _mm512_fmadd_ps(e, r, c(k));
     }
     let e = _mm512_add_ps(_mm512_fmadd_ps(_mm512_mul_ps(e, r), r, r), c(1.0));
-    let k = _mm512_sub_epi32(
-        _mm512_castps_si512(m),
-        _mm512_set1_epi32(ROUND.to_bits() as i32),
-    );
-    let scale = _mm512_castsi512_ps(_mm512_slli_epi32::<23>(_mm512_add_epi32(
-        k,
-        _mm512_set1_epi32(127),
-    )));
-    let d = _mm512_add_ps(_mm512_mul_ps(e, scale), c(1.0));
+    let d = _mm512_add_ps(_mm512_scalef_ps(e, nn), c(1.0));
     // 1 / d: the 14-bit estimate and one Newton step.
     let r0 = _mm512_rcp14_ps(d);
     let r1 = _mm512_fmadd_ps(r0, _mm512_fnmadd_ps(d, r0, c(1.0)), r0);
