@@ -225,11 +225,13 @@ impl Lstm {
                 }
                 below = *h;
             }
-            let mut out = 0.0f32;
-            for (h, w) in below.iter().zip(&head_w) {
-                out = A::madd(out, *h, *w);
+            // Four partial sums (one vector), not one chain of H: a chain this long
+            // per sample would outlast the reorder window and stall the next sample.
+            let mut part = [0.0f32; 4];
+            for (j, (h, w)) in below.iter().zip(&head_w).enumerate() {
+                part[j % 4] = A::madd(part[j % 4], *h, *w);
             }
-            *y = self.head_b + out;
+            *y = self.head_b + ((part[0] + part[1]) + (part[2] + part[3]));
         }
     }
 
@@ -363,9 +365,20 @@ fn as_columns<const G: usize>(w: &[f32]) -> &[[f32; G]] {
     cols
 }
 
-/// The gates' pre-activations: `bias + W_x input + W_h h`, as two chains (the input and
-/// the even hidden columns into one, the odd ones into the other; a layer's input of `H`
-/// split the same way) added at the end.
+/// Independent chains the gates' sums are split into: the recurrence waits on their
+/// depth. Four up to 4H = 64 (four vectors each); beyond that the accumulators and the
+/// loads would not fit in the 32 AVX-512 registers.
+const fn chains(g: usize) -> usize {
+    if g <= 64 {
+        4
+    } else {
+        2
+    }
+}
+
+/// The gates' pre-activations: `bias + W_x input + W_h h`. Column `c` of `[input | h]`
+/// goes into chain `c % chains`, the bias starts chain 0, and the chains are added
+/// pairwise at the end.
 #[inline(always)]
 fn gate_sums<A: Arith, const H: usize, const G: usize>(
     bias: &[f32; G],
@@ -374,28 +387,29 @@ fn gate_sums<A: Arith, const H: usize, const G: usize>(
     h: &[f32; H],
     g: &mut [f32; G],
 ) {
-    let mut a0 = *bias;
-    let mut a1 = [0.0f32; G];
-    let mac = |a: &mut [f32; G], v: f32, w: &[f32; G]| {
-        for (a, &w) in a.iter_mut().zip(w) {
-            *a = A::madd(*a, v, w);
-        }
-    };
+    let nc = chains(G);
+    let mut acc = [[0.0f32; G]; 4];
+    acc[0] = *bias;
     let k = input.len();
-    if k == 1 {
-        mac(&mut a0, input[0], &cols[0]);
-    } else {
-        for j in (0..k).step_by(2) {
-            mac(&mut a0, input[j], &cols[j]);
-            mac(&mut a1, input[j + 1], &cols[j + 1]);
+    // In rounds of `nc` columns, so that every chain index is a constant.
+    let total = k + H;
+    for c0 in (0..total).step_by(nc) {
+        for (q, acc) in acc.iter_mut().enumerate().take(nc) {
+            let c = c0 + q;
+            if c < total {
+                let v = if c < k { input[c] } else { h[c - k] };
+                for (a, &w) in acc.iter_mut().zip(&cols[c]) {
+                    *a = A::madd(*a, v, w);
+                }
+            }
         }
     }
-    for j in (0..H).step_by(2) {
-        mac(&mut a0, h[j], &cols[k + j]);
-        mac(&mut a1, h[j + 1], &cols[k + j + 1]);
-    }
-    for ((g, a), b) in g.iter_mut().zip(&a0).zip(&a1) {
-        *g = a + b;
+    for (i, g) in g.iter_mut().enumerate() {
+        *g = if nc == 4 {
+            (acc[0][i] + acc[1][i]) + (acc[2][i] + acc[3][i])
+        } else {
+            acc[0][i] + acc[1][i]
+        };
     }
 }
 
@@ -416,42 +430,38 @@ unsafe fn gate_sums_avx512<const H: usize, const G: usize>(
     use std::arch::x86_64::*;
     const { assert!(G.is_multiple_of(16) && G <= 128 && G / 4 <= 32) };
     let nv = G / 16;
+    let nc = chains(G);
     let k = input.len();
-    assert!(cols.len() >= k + H && (k == 1 || k.is_multiple_of(2)) && H.is_multiple_of(2));
+    assert!(cols.len() >= k + H);
     // SAFETY: every load and store is within a `[f32; G]` (`16 * nv == G`).
     unsafe {
-        let mut a0 = [_mm512_setzero_ps(); 8];
-        let mut a1 = [_mm512_setzero_ps(); 8];
+        let mut acc = [[_mm512_setzero_ps(); 8]; 4];
         for v in 0..nv {
-            a0[v] = _mm512_loadu_ps(bias.as_ptr().add(16 * v));
+            acc[0][v] = _mm512_loadu_ps(bias.as_ptr().add(16 * v));
         }
-        let mut j = 0;
-        while j < k {
-            let b = _mm512_set1_ps(input[j]);
-            for v in 0..nv {
-                let w = _mm512_loadu_ps(cols[j].as_ptr().add(16 * v));
-                a0[v] = _mm512_fmadd_ps(b, w, a0[v]);
-            }
-            if k > 1 {
-                let b = _mm512_set1_ps(input[j + 1]);
-                for v in 0..nv {
-                    let w = _mm512_loadu_ps(cols[j + 1].as_ptr().add(16 * v));
-                    a1[v] = _mm512_fmadd_ps(b, w, a1[v]);
+        let total = k + H;
+        for c0 in (0..total).step_by(nc) {
+            for q in 0..nc {
+                let c = c0 + q;
+                if c < total {
+                    let b = _mm512_set1_ps(if c < k { input[c] } else { h[c - k] });
+                    for v in 0..nv {
+                        let w = _mm512_loadu_ps(cols[c].as_ptr().add(16 * v));
+                        acc[q][v] = _mm512_fmadd_ps(b, w, acc[q][v]);
+                    }
                 }
             }
-            j += if k > 1 { 2 } else { 1 };
-        }
-        for j in (0..H).step_by(2) {
-            let (b0, b1) = (_mm512_set1_ps(h[j]), _mm512_set1_ps(h[j + 1]));
-            for v in 0..nv {
-                let w0 = _mm512_loadu_ps(cols[k + j].as_ptr().add(16 * v));
-                let w1 = _mm512_loadu_ps(cols[k + j + 1].as_ptr().add(16 * v));
-                a0[v] = _mm512_fmadd_ps(b0, w0, a0[v]);
-                a1[v] = _mm512_fmadd_ps(b1, w1, a1[v]);
-            }
         }
         for v in 0..nv {
-            _mm512_storeu_ps(g.as_mut_ptr().add(16 * v), _mm512_add_ps(a0[v], a1[v]));
+            let s = if nc == 4 {
+                _mm512_add_ps(
+                    _mm512_add_ps(acc[0][v], acc[1][v]),
+                    _mm512_add_ps(acc[2][v], acc[3][v]),
+                )
+            } else {
+                _mm512_add_ps(acc[0][v], acc[1][v])
+            };
+            _mm512_storeu_ps(g.as_mut_ptr().add(16 * v), s);
         }
     }
 }
