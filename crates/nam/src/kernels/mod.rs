@@ -54,7 +54,7 @@ impl Arith for Wide {
         #[cfg(target_arch = "x86_64")]
         // SAFETY: `Wide` only runs in the AVX-512 builds (checked at `Engine::build`).
         unsafe {
-            x86::tanh_row_avx512(xs)
+            tanh512::tanh_row_avx512(xs)
         }
         #[cfg(not(target_arch = "x86_64"))]
         for x in xs.iter_mut() {
@@ -67,6 +67,8 @@ impl Arith for Wide {
     }
 }
 
+#[cfg(target_arch = "x86_64")]
+mod tanh512;
 #[cfg(target_arch = "x86_64")]
 pub(crate) mod x86;
 
