@@ -12,10 +12,12 @@
 use crate::kernels::x86;
 use crate::kernels::{axpy, fill_rows, mac_rows, tile_weights, Arith, Epi, Fused, Plain, Wide};
 
-/// Slack after a history: at least two blocks, at least the history itself (so a rewind
-/// copies at most once per `history` samples), at least 1024.
+/// Slack after a history: at least a block (what `make_room` needs), at least the
+/// history itself (so a rewind copies at most one float per row and sample), at least
+/// 256 (so short histories at small blocks do not rewind every block). Memory is what
+/// a longer slack would cost: every row of every layer carries one.
 fn slack(history: usize, max_block: usize) -> usize {
-    (2 * max_block).max(history).max(1024)
+    max_block.max(history).max(256)
 }
 
 /// A row stride of at least `len` floats that is an odd number of 64-byte cache lines:
