@@ -285,6 +285,7 @@ fn main() {
     println!("|---|---:|---:|---:|---:|---:|---:|---:|");
     let mut memory = Vec::new();
     let mut idle = Vec::new();
+    let mut resets = Vec::new();
     for path in models() {
         let name = path.file_stem().unwrap().to_string_lossy().to_string();
         let file = match NamFile::from_path(&path) {
@@ -325,6 +326,7 @@ fn main() {
             );
         }
         memory.push((name.clone(), bytes_per_instance(&file, &path)));
+        resets.push((name.clone(), reset_cost(&file, &path, rounds)));
         idle.push((name.clone(), idle_cost(&file, &path, rounds, len)));
     }
     println!("\nIdle (input silent for longer than the receptive field), block 64, ns/sample:\n");
@@ -332,6 +334,14 @@ fn main() {
     println!("|---|---:|---:|---:|");
     for (name, (a, b, r)) in &idle {
         println!("| {name} | {a:.2} | {b:.1} | {r:.3} |");
+    }
+    println!(
+        "\nReset (back to the prewarmed state, as a host's transport start asks), block 64, µs:\n"
+    );
+    println!("| model | Tubeless | NeuralAmpModeler-rs |");
+    println!("|---|---:|---:|");
+    for (name, (a, b)) in &resets {
+        println!("| {name} | {a:.2} | {b:.1} |");
     }
     println!("\nBytes per instance (heap live after build, max block 512):\n");
     println!("| model | Tubeless | NeuralAmpModeler-rs |");
@@ -372,4 +382,24 @@ fn idle_cost(file: &NamFile, path: &Path, rounds: usize, len: usize) -> (f64, f6
     let mut ratios: Vec<f64> = ns[1].iter().zip(&ns[0]).map(|(a, b)| a / b).collect();
     let _ = engines[0].name();
     (median(&mut ns[1]), median(&mut ns[0]), median(&mut ratios))
+}
+
+/// Median time of one reset of each engine (after some audio), in µs.
+fn reset_cost(file: &NamFile, path: &Path, rounds: usize) -> (f64, f64) {
+    let block = 64;
+    let mut ours = tubeless(file, block, Kernels::Fast, "Tubeless");
+    let mut theirs = peer(path, block).expect("peer");
+    let mut buf = noise(4096, 3);
+    let (mut a, mut b) = (Vec::new(), Vec::new());
+    for _ in 0..rounds {
+        ours.run(&mut buf, block);
+        let t = Instant::now();
+        ours.0.reset();
+        a.push(t.elapsed().as_secs_f64() * 1e6);
+        theirs.run(&mut buf, block);
+        let t = Instant::now();
+        let _ = theirs.0.reset(RATE as u32, block);
+        b.push(t.elapsed().as_secs_f64() * 1e6);
+    }
+    (median(&mut a), median(&mut b))
 }
