@@ -192,8 +192,12 @@ fn main() {
             let every = (0.25 * RATE) as usize / block;
             let mut k = 0usize;
             let t = time_blocks(&input, block, |b| {
-                if k % every == 0 {
-                    ours.set_size(if (k / every) % 2 == 0 { 0.0 } else { 1.0 });
+                if k.is_multiple_of(every) {
+                    ours.set_size(if (k / every).is_multiple_of(2) {
+                        0.0
+                    } else {
+                        1.0
+                    });
                 }
                 k += 1;
                 ours.process_buffer(b);

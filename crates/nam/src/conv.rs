@@ -8,12 +8,26 @@
 //! slack and jumps back (copying only the history) when the slack is used up, so the copy
 //! costs well under one float per sample and channel.
 
-use crate::kernels::{axpy, fill_rows, mac_rows, tile_weights, Arith, Fused, Plain};
+#[cfg(target_arch = "x86_64")]
+use crate::kernels::x86;
+use crate::kernels::{axpy, fill_rows, mac_rows, tile_weights, Arith, Epi, Fused, Plain, Wide};
 
-/// Slack after a history: at least two blocks, at least the history itself (so a rewind
-/// copies at most once per `history` samples), at least 1024.
+/// Slack after a history: at least a block (what `make_room` needs), at least the
+/// history itself (so a rewind copies at most one float per row and sample), at least
+/// 256 (so short histories at small blocks do not rewind every block). Memory is what
+/// a longer slack would cost: every row of every layer carries one.
 fn slack(history: usize, max_block: usize) -> usize {
-    (2 * max_block).max(history).max(1024)
+    max_block.max(history).max(256)
+}
+
+/// A row stride of at least `len` floats that is an odd number of 64-byte cache lines:
+/// rows a power of two apart (a history of 1024 plus its slack is 2048) all fall in the
+/// same few sets of the L1 cache, and a convolution reading 48 of them at once evicts its
+/// own operands (measured: the AVX-512 kernel ran at 45 % of the FMA peak instead of
+/// 70 %). With an odd number of lines, consecutive rows start in different sets.
+pub(crate) fn spread(len: usize) -> usize {
+    let lines = len.div_ceil(16);
+    16 * (lines | 1)
 }
 
 /// `rows` channels with `history` samples of past kept before the write position.
@@ -34,12 +48,13 @@ impl Hist {
     }
 
     fn capacity(history: usize, max_block: usize) -> usize {
-        if history == 0 {
+        let len = if history == 0 {
             // No past to keep: the write position never moves.
             max_block
         } else {
             history.saturating_add(slack(history, max_block))
-        }
+        };
+        spread(len)
     }
 
     pub fn new(rows: usize, history: usize, max_block: usize) -> Self {
@@ -76,6 +91,27 @@ impl Hist {
     pub fn clear(&mut self) {
         self.buf.fill(0.0);
         self.pos = self.history;
+    }
+
+    /// Each row's value, if every row of the kept history is one value repeated (bit
+    /// for bit): the state of a time-invariant network after a long constant input.
+    pub fn constant_rows(&self) -> Option<Vec<f32>> {
+        (0..self.rows)
+            .map(|r| {
+                let row = &self.buf[r * self.cap + self.pos - self.history..][..self.history];
+                let v = row.last().copied().unwrap_or(0.0);
+                row.iter().all(|x| x.to_bits() == v.to_bits()).then_some(v)
+            })
+            .collect()
+    }
+
+    /// The history as [`Hist::constant_rows`] found it, without computing it: the same
+    /// bits in every sample a convolution will read.
+    pub fn set_constant_rows(&mut self, values: &[f32]) {
+        self.pos = self.history;
+        for (r, &v) in values.iter().enumerate().take(self.rows) {
+            self.buf[r * self.cap..][..self.history].fill(v);
+        }
     }
 
     /// What a convolution reads: the rows starting `history` samples before `pos`.
@@ -221,7 +257,85 @@ impl Conv {
         if self.single {
             self.axpy_rows::<A>(dst, dst_stride, src, n);
         } else {
-            A::conv(self, dst, dst_stride, src, n, false);
+            A::conv(self, dst, dst_stride, src, n, Start::Add);
+        }
+    }
+
+    /// `dst += (W * src + b)`: the bias joins the sum before what `dst` holds.
+    #[inline(always)]
+    pub fn accumulate_biased<A: Isa>(
+        &self,
+        dst: &mut [f32],
+        dst_stride: usize,
+        src: &[f32],
+        n: usize,
+    ) {
+        match &self.bias {
+            Some(_) if !self.single => A::conv(self, dst, dst_stride, src, n, Start::AddBiased),
+            _ => {
+                // No bias, or one tap of one channel: the plain accumulate (plus bias).
+                if let Some(b) = &self.bias {
+                    for (r, &b) in b.iter().enumerate() {
+                        for y in &mut dst[r * dst_stride..][..n] {
+                            *y += b;
+                        }
+                    }
+                }
+                self.accumulate::<A>(dst, dst_stride, src, n);
+            }
+        }
+    }
+
+    /// A plain WaveNet layer's front half in one pass, where the build has a kernel for
+    /// it (AVX-512): `z = tanh(W * src + b + mix * cond)`, `acc += z` (`z` and `acc` rows
+    /// `mb` and `acc_stride` apart). `mix` must be a one-row, one-tap convolution (a mono
+    /// condition's mixin). Returns false, having done nothing, where there is no such
+    /// kernel; the caller then runs the passes one by one (the same bits).
+    #[allow(clippy::too_many_arguments)]
+    #[inline(always)]
+    pub fn tanh_layer<A: Isa>(
+        &self,
+        z: &mut [f32],
+        mb: usize,
+        src: &[f32],
+        n: usize,
+        mix: &Conv,
+        cond: &[f32],
+        acc: &mut [f32],
+        acc_stride: usize,
+    ) -> bool {
+        if !A::WIDE || self.groups != 1 || self.single || !mix.single || mix.groups != 1 {
+            return false;
+        }
+        if mix.out_channels != self.out_channels || mix.bias.is_some() {
+            return false;
+        }
+        #[cfg(target_arch = "x86_64")]
+        {
+            let rows = self.out_channels;
+            // SAFETY: `A::WIDE` only in the AVX-512 builds (checked at `Engine::build`).
+            unsafe {
+                x86::tanh_layer_avx512(
+                    z,
+                    mb,
+                    rows,
+                    src,
+                    &self.taps,
+                    &self.w,
+                    n,
+                    self.bias.as_deref(),
+                    &mix.w,
+                    &cond[mix.taps[0]..],
+                    acc,
+                    acc_stride,
+                )
+            };
+            true
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        {
+            let _ = (z, mb, src, n, cond, acc, acc_stride);
+            false
         }
     }
 
@@ -232,7 +346,7 @@ impl Conv {
             self.start(dst, dst_stride, n);
             self.axpy_rows::<A>(dst, dst_stride, src, n);
         } else {
-            A::conv(self, dst, dst_stride, src, n, true);
+            A::conv(self, dst, dst_stride, src, n, Start::Set);
         }
     }
 
@@ -250,75 +364,90 @@ impl Conv {
         }
     }
 
-    /// The whole convolution, every group, through the tiled kernel (`T` samples a tile).
+    /// The whole convolution, every group, through `kernel` (one of the tiled kernels),
+    /// each sum from zero: `dst = W * src + b` (`Start::Set`), `dst += W * src`
+    /// (`Start::Add`) or `dst += (W * src + b)` (`Start::AddBiased`).
     #[inline(always)]
-    fn compute<A: Arith, const T: usize>(
+    fn compute(
         &self,
         dst: &mut [f32],
         dst_stride: usize,
         src: &[f32],
         n: usize,
-        start: bool,
+        start: Start,
+        kernel: impl Fn(&mut [f32], usize, usize, &[f32], &[usize], &[f32], usize, Epi),
     ) {
-        if start {
-            self.start(dst, dst_stride, n);
-        }
-        if self.groups == 1 {
-            let og = self.out_per_group;
-            mac_rows::<A, T>(dst, dst_stride, og, src, &self.taps, &self.w, n);
-            return;
-        }
+        let og = self.out_per_group;
         for g in 0..self.groups {
-            mac_rows::<A, T>(
-                &mut dst[g * self.out_per_group * dst_stride..],
+            let bias = self.bias.as_deref().map(|b| &b[g * og..][..og]);
+            let epi = match (start, bias) {
+                (Start::Set, b) => Epi::Set(b),
+                (Start::AddBiased, Some(b)) => Epi::AddBias(b),
+                (_, _) => Epi::Add,
+            };
+            kernel(
+                &mut dst[g * og * dst_stride..],
                 dst_stride,
-                self.out_per_group,
+                og,
                 src,
                 &self.taps[g * self.taps_per_group..][..self.taps_per_group],
                 &self.w[g * self.w_per_group..][..self.w_per_group],
                 n,
+                epi,
             );
         }
-    }
-
-    pub fn bias(&self) -> Option<&[f32]> {
-        self.bias.as_deref()
     }
 }
 
 /// The instruction set a network runs in. Each convolution is one out-of-line call into
-/// a copy of the kernel compiled for it (`Plain`: baseline, 8 samples a tile; `Fused`:
-/// AVX2 + FMA, 16): inlined into the loop over layers instead, the many copies left their
-/// own loops too few registers, and a call per convolution and block costs less.
+/// a copy of the kernel for it (`Plain`: baseline, 8 samples a tile; `Fused`: AVX2 + FMA;
+/// `Wide`: AVX-512): inlined into the loop over layers instead, the many copies left
+/// their own loops too few registers, and a call per convolution and block costs less.
+/// What a convolution does with its destination (see `Conv::compute`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Start {
+    Set,
+    Add,
+    AddBiased,
+}
+
 pub(crate) trait Isa: Arith {
-    fn conv(conv: &Conv, dst: &mut [f32], dst_stride: usize, src: &[f32], n: usize, start: bool);
+    fn conv(conv: &Conv, dst: &mut [f32], dst_stride: usize, src: &[f32], n: usize, start: Start);
 }
 
 impl Isa for Plain {
     #[inline(never)]
-    fn conv(conv: &Conv, dst: &mut [f32], dst_stride: usize, src: &[f32], n: usize, start: bool) {
-        conv.compute::<Plain, 8>(dst, dst_stride, src, n, start);
+    fn conv(conv: &Conv, dst: &mut [f32], dst_stride: usize, src: &[f32], n: usize, start: Start) {
+        conv.compute(dst, dst_stride, src, n, start, mac_rows::<Plain, 8>);
     }
 }
 
 impl Isa for Fused {
     #[inline(never)]
-    fn conv(conv: &Conv, dst: &mut [f32], dst_stride: usize, src: &[f32], n: usize, start: bool) {
+    fn conv(conv: &Conv, dst: &mut [f32], dst_stride: usize, src: &[f32], n: usize, start: Start) {
         #[cfg(target_arch = "x86_64")]
-        // SAFETY: `Fused` only runs in the networks' AVX2 + FMA builds, which are only
-        // chosen when the CPU reports both (`Kernels::Fast` at `Engine::build`).
-        unsafe {
-            conv_fma(conv, dst, dst_stride, src, n, start)
-        }
+        conv.compute(dst, dst_stride, src, n, start, |d, ds, o, s, r, w, n, e| {
+            // SAFETY: `Fused` only runs in the networks' AVX2 + FMA builds, which are
+            // only chosen when the CPU reports both (`Engine::build`).
+            unsafe { x86::mac_rows_avx2(d, ds, o, s, r, w, n, e) }
+        });
         #[cfg(not(target_arch = "x86_64"))]
-        conv.compute::<Fused, 16>(dst, dst_stride, src, n, start);
+        conv.compute(dst, dst_stride, src, n, start, mac_rows::<Fused, 16>);
     }
 }
 
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,fma")]
-fn conv_fma(conv: &Conv, dst: &mut [f32], dst_stride: usize, src: &[f32], n: usize, start: bool) {
-    conv.compute::<Fused, 16>(dst, dst_stride, src, n, start);
+impl Isa for Wide {
+    #[inline(never)]
+    fn conv(conv: &Conv, dst: &mut [f32], dst_stride: usize, src: &[f32], n: usize, start: Start) {
+        #[cfg(target_arch = "x86_64")]
+        conv.compute(dst, dst_stride, src, n, start, |d, ds, o, s, r, w, n, e| {
+            // SAFETY: `Wide` only runs in the networks' AVX-512 builds, which are only
+            // chosen when the CPU reports AVX-512F, AVX2 and FMA (`Engine::build`).
+            unsafe { x86::mac_rows_avx512(d, ds, o, s, r, w, n, e) }
+        });
+        #[cfg(not(target_arch = "x86_64"))]
+        conv.compute(dst, dst_stride, src, n, start, mac_rows::<Wide, 16>);
+    }
 }
 
 #[cfg(test)]

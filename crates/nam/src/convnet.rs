@@ -12,7 +12,7 @@ use crate::activation::{Activation, ActivationMode};
 use crate::conv::{Conv, ConvShape, Hist, Isa, Weights};
 use crate::error::{Error, Result};
 use crate::json::Field;
-use crate::kernels::{Fused, Plain};
+use crate::kernels::{Fused, Level, Plain, Wide};
 use crate::limits::*;
 use crate::net::BuildCtx;
 
@@ -197,7 +197,7 @@ struct Block {
 
 /// A built, runnable ConvNet.
 pub struct ConvNet {
-    fma: bool,
+    level: Level,
     mode: ActivationMode,
     max_block: usize,
     blocks: Vec<Block>,
@@ -235,7 +235,7 @@ impl ConvNet {
         let head = Conv::new(cfg.head(), &mut w, mb);
         debug_assert_eq!(w.read(), weights.len());
         ConvNet {
-            fma: ctx.fma,
+            level: ctx.level,
             mode: ctx.mode,
             max_block: mb,
             blocks,
@@ -266,19 +266,28 @@ impl ConvNet {
     }
 
     pub fn process_block(&mut self, io: &mut [f32]) {
-        #[cfg(target_arch = "x86_64")]
-        if self.fma {
-            // SAFETY: `fma` is only set when the CPU reports AVX2 and FMA (Engine::build).
-            unsafe { self.process_fma(io) };
-            return;
+        match self.level {
+            // SAFETY: `level` is only above Portable when the CPU has that instruction
+            // set (checked at Engine::build).
+            #[cfg(target_arch = "x86_64")]
+            Level::Avx512 => unsafe { self.process_avx512(io) },
+            #[cfg(target_arch = "x86_64")]
+            Level::Avx2 => unsafe { self.process_fma(io) },
+            _ => self.process_with::<Plain>(io),
         }
-        self.process_with::<Plain>(io);
     }
 
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx2,fma")]
     fn process_fma(&mut self, io: &mut [f32]) {
         self.process_with::<Fused>(io);
+    }
+
+    /// The same code compiled for AVX-512: the AVX-512 kernels, 16 samples a vector.
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx512f,avx2,fma")]
+    fn process_avx512(&mut self, io: &mut [f32]) {
+        self.process_with::<Wide>(io);
     }
 
     #[inline(always)]
@@ -309,7 +318,7 @@ impl ConvNet {
                         *y = A::madd(loc[r], *y, scale[r]);
                     }
                 }
-                self.activation.apply(mode, r, row);
+                self.activation.apply::<A>(mode, r, row);
             }
             b.hist.advance(n);
         }

@@ -5,6 +5,7 @@
 use crate::activation::ActivationMode;
 use crate::error::{Error, Result};
 use crate::file::NamFile;
+use crate::kernels::Level;
 use crate::limits::{MAX_BLOCK_LIMIT, MAX_ENGINE_BYTES};
 use crate::model::step_for;
 use crate::net::{BuildCtx, Net};
@@ -31,29 +32,75 @@ pub struct BuildOptions {
     pub size: f32,
 }
 
-/// Which build of the kernels runs. Both compute the same network; `Fast` rounds
-/// differently (fused multiply-adds), well inside the parity bound.
+/// Which build of the kernels runs. All compute the same network, well inside the parity
+/// bound of each other: the AVX2 and AVX-512 builds run the same fused multiply-adds in
+/// the same order (only the AVX-512 tanh's division is a reciprocal estimate refined by
+/// a Newton step), `Portable` separate multiplies and adds. Chosen once, at
+/// [`Engine::build`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Kernels {
-    /// AVX2 + FMA where the CPU has them, else portable.
+    /// The widest the CPU has: AVX-512, else AVX2 + FMA, else portable.
     #[default]
     Fast,
     /// Baseline x86-64 / any architecture: what every CPU runs.
     Portable,
+    /// AVX2 + FMA (x86-64-v3), even where the CPU also has AVX-512. Where it lacks
+    /// them, `Portable` (see [`Kernels::available`]).
+    Avx2,
+    /// AVX-512F. Where the CPU lacks it, the widest below it (see [`Kernels::available`]).
+    Avx512,
 }
 
 impl Kernels {
-    fn use_fma(self) -> bool {
-        #[cfg(target_arch = "x86_64")]
-        {
-            self == Kernels::Fast
-                && std::arch::is_x86_feature_detected!("avx2")
-                && std::arch::is_x86_feature_detected!("fma")
+    /// Whether this CPU runs this choice as named (`Fast` and `Portable` always do).
+    pub fn available(self) -> bool {
+        match self {
+            Kernels::Fast | Kernels::Portable => true,
+            Kernels::Avx2 => has_avx2(),
+            Kernels::Avx512 => has_avx512(),
         }
-        #[cfg(not(target_arch = "x86_64"))]
-        {
-            false
+    }
+
+    /// The name of what actually runs for this choice on this CPU: "avx512", "avx2" or
+    /// "portable".
+    pub fn resolved(self) -> &'static str {
+        match self.level() {
+            Level::Avx512 => "avx512",
+            Level::Avx2 => "avx2",
+            Level::Portable => "portable",
         }
+    }
+
+    pub(crate) fn level(self) -> Level {
+        match self {
+            Kernels::Portable => Level::Portable,
+            Kernels::Avx2 if has_avx2() => Level::Avx2,
+            Kernels::Fast | Kernels::Avx512 if has_avx512() => Level::Avx512,
+            Kernels::Fast | Kernels::Avx512 if has_avx2() => Level::Avx2,
+            _ => Level::Portable,
+        }
+    }
+}
+
+fn has_avx2() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        false
+    }
+}
+
+fn has_avx512() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        has_avx2() && std::arch::is_x86_feature_detected!("avx512f")
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        false
     }
 }
 
@@ -121,7 +168,7 @@ impl Engine {
         let ctx = BuildCtx {
             max_block,
             mode: options.activations,
-            fma: options.kernels.use_fma(),
+            level: options.kernels.level(),
         };
         let steps = file.size_steps();
         let top = match steps.len() {
@@ -189,6 +236,17 @@ impl Engine {
         match &mut self.top {
             Top::One(n) => n.prewarm(),
             Top::Sized(s) => s.reset(),
+        }
+    }
+
+    /// Whether the last block processed was returned without computing: a WaveNet whose
+    /// input has been silent for at least its receptive field outputs its (constant)
+    /// response to silence, bit-identical to computing it, at the cost of a comparison
+    /// per sample. For a CPU meter or a host's "tail" logic; no effect on the output.
+    pub fn idle(&self) -> bool {
+        match &self.top {
+            Top::One(n) => n.idle(),
+            Top::Sized(s) => s.idle(),
         }
     }
 

@@ -10,7 +10,7 @@ use serde_json::{json, Value};
 use crate::conv::{Conv, ConvShape, Hist, Isa, Weights};
 use crate::error::{Error, Result};
 use crate::json::Field;
-use crate::kernels::{Fused, Plain};
+use crate::kernels::{Fused, Level, Plain, Wide};
 use crate::limits::*;
 use crate::net::BuildCtx;
 
@@ -73,7 +73,7 @@ pub(crate) fn parse(config: &Field) -> Result<LinearConfig> {
 
 /// A built, runnable FIR.
 pub struct Linear {
-    fma: bool,
+    level: Level,
     hist: Hist,
     conv: Conv,
 }
@@ -83,7 +83,7 @@ impl Linear {
         let hist = Hist::new(1, cfg.receptive_field - 1, ctx.max_block);
         let conv = Conv::new(cfg.shape(), &mut Weights::new(weights), hist.cap);
         Linear {
-            fma: ctx.fma,
+            level: ctx.level,
             hist,
             conv,
         }
@@ -95,19 +95,28 @@ impl Linear {
     }
 
     pub fn process_block(&mut self, io: &mut [f32]) {
-        #[cfg(target_arch = "x86_64")]
-        if self.fma {
-            // SAFETY: `fma` is only set when the CPU reports AVX2 and FMA (Engine::build).
-            unsafe { self.process_fma(io) };
-            return;
+        match self.level {
+            // SAFETY: `level` is only above Portable when the CPU has that instruction
+            // set (checked at Engine::build).
+            #[cfg(target_arch = "x86_64")]
+            Level::Avx512 => unsafe { self.process_avx512(io) },
+            #[cfg(target_arch = "x86_64")]
+            Level::Avx2 => unsafe { self.process_fma(io) },
+            _ => self.process_with::<Plain>(io),
         }
-        self.process_with::<Plain>(io);
     }
 
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx2,fma")]
     fn process_fma(&mut self, io: &mut [f32]) {
         self.process_with::<Fused>(io);
+    }
+
+    /// The same code compiled for AVX-512: the AVX-512 kernels, 16 samples a vector.
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx512f,avx2,fma")]
+    fn process_avx512(&mut self, io: &mut [f32]) {
+        self.process_with::<Wide>(io);
     }
 
     #[inline(always)]

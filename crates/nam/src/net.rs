@@ -5,6 +5,7 @@
 use crate::activation::ActivationMode;
 use crate::convnet::ConvNet;
 use crate::file::NamFile;
+use crate::kernels::Level;
 use crate::linear::Linear;
 use crate::lstm::network::Lstm;
 use crate::model::ModelConfig;
@@ -16,8 +17,8 @@ use crate::wavenet::network::WaveNet;
 pub(crate) struct BuildCtx {
     pub max_block: usize,
     pub mode: ActivationMode,
-    /// Run the AVX2 + FMA build of the kernels (the CPU has them).
-    pub fma: bool,
+    /// The instruction set (the CPU has it: checked at `Engine::build`).
+    pub level: Level,
 }
 
 // The variants are the architectures' names (two of which end in "Net").
@@ -68,6 +69,11 @@ impl Net {
                 other.process_block(y);
             }
         }
+    }
+
+    /// Whether the last block was returned without computing (silence, see `wavenet`).
+    pub fn idle(&self) -> bool {
+        matches!(self, Net::WaveNet(n) if n.idle)
     }
 
     /// The state of a network that has never seen a sample (an LSTM: the file's state).

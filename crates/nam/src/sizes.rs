@@ -73,7 +73,18 @@ pub(crate) struct Sizes {
 }
 
 impl Sizes {
-    pub fn new(steps: &[SizeStep], nets: Vec<Net>, size: f32, max_block: usize, rate: f64) -> Self {
+    pub fn new(
+        steps: &[SizeStep],
+        mut nets: Vec<Net>,
+        size: f32,
+        max_block: usize,
+        rate: f64,
+    ) -> Self {
+        // Every step's first prewarm here, at build: it is the one that takes the
+        // snapshot later resets restore (and the only one that allocates).
+        for n in &mut nets {
+            n.prewarm();
+        }
         let below: Vec<f64> = steps.iter().map(|s| s.below).collect();
         let target = step_for(size as f64, &below);
         Sizes {
@@ -115,6 +126,11 @@ impl Sizes {
 
     pub fn active(&self) -> usize {
         self.active
+    }
+
+    /// Whether the last block was returned without computing.
+    pub fn idle(&self) -> bool {
+        self.incoming.is_none() && self.nets[self.active].idle()
     }
 
     /// Whether a switch is under way.

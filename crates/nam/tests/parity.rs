@@ -1,7 +1,7 @@
 //! Parity with the official trainer: every fixture in `tests/fixtures/manifest.json` and
 //! `tests/fixtures/a2/manifest.json` (written by `tools/gen_fixtures.py` with
 //! `neural-amp-modeler`), run through a prewarmed engine at block sizes 1, 7, 64, 4096 and
-//! a random mix, with both kernel builds, must match the trainer's own output within
+//! a random mix, with every kernel build, must match the trainer's own output within
 //! 1e-5 x max(1, peak). A model with a size control is checked at every size (the
 //! trainer's output of the submodel, or of the slimmed network, at that size). The
 //! `NamCompatible` mode is held to the same bound against the fixture script's
@@ -74,12 +74,22 @@ fn fixtures() -> (Vec<f32>, Vec<Fixture>) {
     (input, v)
 }
 
-/// Both builds of the kernels: the AVX2 + FMA one (where the CPU has it) and the
-/// portable one every CPU runs.
+/// Every build of the kernels, each forced: AVX-512 and AVX2 + FMA where the CPU has them
+/// (said to be skipped where not), the portable one every CPU runs, and `Fast` (the
+/// widest the CPU has, as the plugin runs).
 fn check(mode: ActivationMode, reference: impl Fn(&Case) -> &[f32]) {
     let (input, fixtures) = fixtures();
     assert!(fixtures.len() >= 40, "only {} fixtures", fixtures.len());
-    for kernels in [Kernels::Fast, Kernels::Portable] {
+    for kernels in [
+        Kernels::Fast,
+        Kernels::Avx512,
+        Kernels::Avx2,
+        Kernels::Portable,
+    ] {
+        if !kernels.available() {
+            eprintln!("{kernels:?}: SKIPPED, this CPU lacks it");
+            continue;
+        }
         let mut worst = 0.0f32;
         for fx in &fixtures {
             for case in &fx.cases {

@@ -3,8 +3,8 @@
 //! step is a sum of contiguous `4H` columns, which vectorises.
 
 use super::LstmConfig;
-use crate::activation::{fast_sigmoid, fast_tanh, sigmoid, tanh, ActivationMode};
-use crate::kernels::{Arith, Fused, Plain};
+use crate::activation::{fast_sigmoid, fast_tanh, sigmoid, tanh, tanh_rational, ActivationMode};
+use crate::kernels::{Arith, Fused, Level, Plain, Wide};
 use crate::net::BuildCtx;
 
 struct LstmLayer {
@@ -16,17 +16,22 @@ struct LstmLayer {
     c0: Vec<f32>,
     h: Vec<f32>,
     c: Vec<f32>,
+    /// `h` and `c` after the first prewarm, which later ones restore.
+    h_warm: Vec<f32>,
+    c_warm: Vec<f32>,
 }
 
 /// A built, runnable LSTM. Owns every buffer it will ever touch.
 pub struct Lstm {
-    /// Run the AVX2 + FMA build (checked once, at build).
-    fma: bool,
+    /// The instruction set (checked once, at build).
+    level: Level,
     hidden: usize,
     layers: Vec<LstmLayer>,
     head_w: Vec<f32>,
     head_b: f32,
     mode: ActivationMode,
+    /// Whether the layers' `h_warm` and `c_warm` hold the prewarmed state.
+    warmed: bool,
     /// Pre-activation gates, 4H.
     gates: Vec<f32>,
     prewarm: usize,
@@ -36,7 +41,7 @@ impl Lstm {
     pub fn floats_needed(cfg: &LstmConfig) -> usize {
         let h = cfg.hidden_size;
         // weights (transposed copy) + state + scratch
-        cfg.num_layers * (4 * h * (h + h.max(cfg.input_size)) + 8 * h) + 5 * h + 1
+        cfg.num_layers * (4 * h * (h + h.max(cfg.input_size)) + 10 * h) + 5 * h + 1
     }
 
     pub fn build(cfg: &LstmConfig, weights: &[f32], ctx: &BuildCtx, sample_rate: f64) -> Self {
@@ -67,6 +72,8 @@ impl Lstm {
                     bias,
                     h: h0.clone(),
                     c: c0.clone(),
+                    h_warm: h0.clone(),
+                    c_warm: c0.clone(),
                     h0,
                     c0,
                 }
@@ -75,13 +82,14 @@ impl Lstm {
         let head_w = take(h).to_vec();
         let head_b = take(1)[0];
         Lstm {
-            fma: ctx.fma,
+            level: ctx.level,
             hidden: h,
             layers,
             head_w,
             head_b,
             mode: ctx.mode,
             gates: vec![0.0; 4 * h],
+            warmed: false,
             prewarm: LstmConfig::prewarm_samples(sample_rate),
         }
     }
@@ -95,13 +103,15 @@ impl Lstm {
     }
 
     pub fn process_block(&mut self, io: &mut [f32]) {
-        #[cfg(target_arch = "x86_64")]
-        if self.fma {
-            // SAFETY: `fma` is only set when the CPU reports AVX2 and FMA (Engine::build).
-            unsafe { self.process_fma(io) };
-            return;
+        match self.level {
+            // SAFETY: `level` is only above Portable when the CPU has that instruction
+            // set (checked at Engine::build).
+            #[cfg(target_arch = "x86_64")]
+            Level::Avx512 => unsafe { self.process_avx512(io) },
+            #[cfg(target_arch = "x86_64")]
+            Level::Avx2 => unsafe { self.process_fma(io) },
+            _ => self.process_with::<Plain>(io),
         }
-        self.process_with::<Plain>(io);
     }
 
     /// The same code compiled for AVX2 + FMA.
@@ -111,17 +121,138 @@ impl Lstm {
         self.process_with::<Fused>(io);
     }
 
+    /// The same code compiled for AVX-512: the AVX-512 kernels, 16 samples a vector.
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx512f,avx2,fma")]
+    fn process_avx512(&mut self, io: &mut [f32]) {
+        self.process_with::<Wide>(io);
+    }
+
+    /// The hidden sizes real files use get a copy with every size a constant (the gates in
+    /// registers, every loop unrolled); any other size runs the general step.
     #[inline(always)]
     fn process_with<A: Arith>(&mut self, io: &mut [f32]) {
-        for y in io.iter_mut() {
-            *y = self.step::<A>(*y);
+        match self.hidden {
+            8 => self.process_fixed::<A, 8, 32>(io),
+            12 => self.process_fixed::<A, 12, 48>(io),
+            16 => self.process_fixed::<A, 16, 64>(io),
+            20 => self.process_fixed::<A, 20, 80>(io),
+            24 => self.process_fixed::<A, 24, 96>(io),
+            32 => self.process_fixed::<A, 32, 128>(io),
+            _ => {
+                for y in io.iter_mut() {
+                    *y = self.step::<A>(*y);
+                }
+            }
         }
     }
 
-    /// The file's initial state, then half a second of silence.
+    /// The step for hidden size `H` (`G` = 4H gates). The gates' sums run as two chains
+    /// (even and odd columns) added at the end, so the recurrence waits on half as many
+    /// dependent multiply-adds.
+    #[inline(always)]
+    fn process_fixed<A: Arith, const H: usize, const G: usize>(&mut self, io: &mut [f32]) {
+        debug_assert!(G == 4 * H && self.hidden == H);
+        let mode = self.mode;
+        let head_w: [f32; H] = self.head_w[..].try_into().expect("H head weights");
+        // Per gate lane: tanh(scale x) * scale + off (see below).
+        let (mut scale, mut off) = ([1.0f32; G], [0.0f32; G]);
+        for k in (0..2 * H).chain(3 * H..G) {
+            scale[k] = 0.5;
+            off[k] = 0.5;
+        }
+        for y in io.iter_mut() {
+            let mut below = [0.0f32; H];
+            for (li, layer) in self.layers.iter_mut().enumerate() {
+                let cols: &[[f32; G]] = as_columns(&layer.w_cols);
+                let bias: &[f32; G] = layer.bias[..].try_into().expect("4H biases");
+                let h: &mut [f32; H] = (&mut layer.h[..]).try_into().expect("H states");
+                let input: &[f32] = if li == 0 {
+                    std::slice::from_ref(y)
+                } else {
+                    &below
+                };
+                let mut g = [0.0f32; G];
+                #[cfg(target_arch = "x86_64")]
+                if A::WIDE {
+                    // SAFETY: `Wide` only runs in the AVX-512 build (checked at build).
+                    unsafe { gate_sums_avx512::<H, G>(bias, cols, input, h, &mut g) };
+                } else {
+                    gate_sums::<A, H, G>(bias, cols, input, h, &mut g);
+                }
+                #[cfg(not(target_arch = "x86_64"))]
+                gate_sums::<A, H, G>(bias, cols, input, h, &mut g);
+                // Every gate through one tanh over all 4H lanes (no ragged ends for the
+                // vectoriser): the sigmoids as 0.5 + 0.5 tanh(x / 2), which halves their
+                // latency on the recurrence's critical path at the same absolute error;
+                // for the g gate, x * 1 and 0 + 1 * t are exact. The plugin's fast
+                // sigmoid is this formula exactly (0.5 (t + 1) rounds as 0.5 + 0.5 t).
+                match mode {
+                    ActivationMode::Accurate => {
+                        for ((v, &s), &o) in g.iter_mut().zip(&scale).zip(&off) {
+                            *v = A::madd(o, s, tanh_rational::<A>(s * *v));
+                        }
+                    }
+                    ActivationMode::NamCompatible => {
+                        for ((v, &s), &o) in g.iter_mut().zip(&scale).zip(&off) {
+                            *v = A::madd(o, s, fast_tanh(s * *v));
+                        }
+                    }
+                }
+                let c: &mut [f32; H] = (&mut layer.c[..]).try_into().expect("H cells");
+                for j in 0..H {
+                    c[j] = A::madd(g[H + j] * c[j], g[j], g[2 * H + j]);
+                }
+                // tanh(c) over a whole number of vectors (16 or 32 lanes), the padding
+                // lanes zero.
+                let lanes = if H <= 16 { 16 } else { 32 };
+                let mut t = [0.0f32; 32];
+                t[..H].copy_from_slice(c);
+                match mode {
+                    ActivationMode::Accurate => {
+                        for t in &mut t[..lanes] {
+                            *t = tanh_rational::<A>(*t);
+                        }
+                    }
+                    ActivationMode::NamCompatible => {
+                        for t in &mut t[..lanes] {
+                            *t = fast_tanh(*t);
+                        }
+                    }
+                }
+                for j in 0..H {
+                    h[j] = g[3 * H + j] * t[j];
+                }
+                below = *h;
+            }
+            // Four partial sums (one vector), not one chain of H: a chain this long
+            // per sample would outlast the reorder window and stall the next sample.
+            let mut part = [0.0f32; 4];
+            for (j, (h, w)) in below.iter().zip(&head_w).enumerate() {
+                part[j % 4] = A::madd(part[j % 4], *h, *w);
+            }
+            *y = self.head_b + ((part[0] + part[1]) + (part[2] + part[3]));
+        }
+    }
+
+    /// The file's initial state, then half a second of silence. The first prewarm
+    /// computes it and keeps the state; later ones (a reset on the audio thread) copy it
+    /// back: the same bits, without the half second of compute.
     pub fn prewarm(&mut self) {
+        if self.warmed {
+            for l in &mut self.layers {
+                l.h.copy_from_slice(&l.h_warm);
+                l.c.copy_from_slice(&l.c_warm);
+            }
+            return;
+        }
         self.clear();
         self.process_silence(self.prewarm);
+        for l in &mut self.layers {
+            l.h_warm.copy_from_slice(&l.h);
+            l.c_warm.copy_from_slice(&l.c);
+        }
+        self.warmed = true;
     }
 
     /// Runs `n` samples of silence.
@@ -224,5 +355,113 @@ impl Lstm {
                 .zip(&self.head_w)
                 .map(|(h, w)| h * w)
                 .sum::<f32>()
+    }
+}
+
+/// `4H`-float columns, as `[f32; G]` each.
+fn as_columns<const G: usize>(w: &[f32]) -> &[[f32; G]] {
+    let (cols, rest) = w.as_chunks::<G>();
+    debug_assert!(rest.is_empty());
+    cols
+}
+
+/// Independent chains the gates' sums are split into: the recurrence waits on their
+/// depth. Four up to 4H = 64 (four vectors each); beyond that the accumulators and the
+/// loads would not fit in the 32 AVX-512 registers.
+const fn chains(g: usize) -> usize {
+    if g <= 64 {
+        4
+    } else {
+        2
+    }
+}
+
+/// The gates' pre-activations: `bias + W_x input + W_h h`. Column `c` of `[input | h]`
+/// goes into chain `c % chains`, the bias starts chain 0, and the chains are added
+/// pairwise at the end.
+#[inline(always)]
+fn gate_sums<A: Arith, const H: usize, const G: usize>(
+    bias: &[f32; G],
+    cols: &[[f32; G]],
+    input: &[f32],
+    h: &[f32; H],
+    g: &mut [f32; G],
+) {
+    let nc = chains(G);
+    let mut acc = [[0.0f32; G]; 4];
+    acc[0] = *bias;
+    let k = input.len();
+    // In rounds of `nc` columns, so that every chain index is a constant.
+    let total = k + H;
+    for c0 in (0..total).step_by(nc) {
+        for (q, acc) in acc.iter_mut().enumerate().take(nc) {
+            let c = c0 + q;
+            if c < total {
+                let v = if c < k { input[c] } else { h[c - k] };
+                for (a, &w) in acc.iter_mut().zip(&cols[c]) {
+                    *a = A::madd(*a, v, w);
+                }
+            }
+        }
+    }
+    for (i, g) in g.iter_mut().enumerate() {
+        *g = if nc == 4 {
+            (acc[0][i] + acc[1][i]) + (acc[2][i] + acc[3][i])
+        } else {
+            acc[0][i] + acc[1][i]
+        };
+    }
+}
+
+/// [`gate_sums`] in AVX-512 registers (`G` a multiple of 16, at most 128): the same
+/// multiply-adds in the same order, so the same bits.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,fma")]
+#[inline]
+// One index walks the accumulators, the columns and the bias together.
+#[allow(clippy::needless_range_loop)]
+unsafe fn gate_sums_avx512<const H: usize, const G: usize>(
+    bias: &[f32; G],
+    cols: &[[f32; G]],
+    input: &[f32],
+    h: &[f32; H],
+    g: &mut [f32; G],
+) {
+    use std::arch::x86_64::*;
+    const { assert!(G.is_multiple_of(16) && G <= 128 && G / 4 <= 32) };
+    let nv = G / 16;
+    let nc = chains(G);
+    let k = input.len();
+    assert!(cols.len() >= k + H);
+    // SAFETY: every load and store is within a `[f32; G]` (`16 * nv == G`).
+    unsafe {
+        let mut acc = [[_mm512_setzero_ps(); 8]; 4];
+        for v in 0..nv {
+            acc[0][v] = _mm512_loadu_ps(bias.as_ptr().add(16 * v));
+        }
+        let total = k + H;
+        for c0 in (0..total).step_by(nc) {
+            for q in 0..nc {
+                let c = c0 + q;
+                if c < total {
+                    let b = _mm512_set1_ps(if c < k { input[c] } else { h[c - k] });
+                    for v in 0..nv {
+                        let w = _mm512_loadu_ps(cols[c].as_ptr().add(16 * v));
+                        acc[q][v] = _mm512_fmadd_ps(b, w, acc[q][v]);
+                    }
+                }
+            }
+        }
+        for v in 0..nv {
+            let s = if nc == 4 {
+                _mm512_add_ps(
+                    _mm512_add_ps(acc[0][v], acc[1][v]),
+                    _mm512_add_ps(acc[2][v], acc[3][v]),
+                )
+            } else {
+                _mm512_add_ps(acc[0][v], acc[1][v])
+            };
+            _mm512_storeu_ps(g.as_mut_ptr().add(16 * v), s);
+        }
     }
 }

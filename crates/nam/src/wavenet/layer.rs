@@ -98,85 +98,107 @@ impl Layer {
             fm.apply::<A>(&mut hist.buf[pos..], cap, cond, proj, mb, n);
         }
 
-        // z = conv(history) [post-FiLM] + mixin(condition [pre-FiLM]) [post-FiLM]
-        conv.run::<A>(z, mb, hist.window(), n);
-        if let Some(fm) = f(FilmSlot::ConvPost) {
-            fm.apply::<A>(z, mb, cond, proj, mb, n);
-        }
-        let mix_src: &[f32] = match f(FilmSlot::InputMixinPre) {
-            Some(fm) => {
-                fm.apply_into::<A>(cond, cond2, cond, proj, mb, n);
-                cond2
-            }
-            None => cond,
-        };
-        match f(FilmSlot::InputMixinPost) {
-            Some(fm) => {
-                mixin.run::<A>(tmp, mb, mix_src, n);
-                fm.apply::<A>(tmp, mb, cond, proj, mb, n);
-                for r in 0..*mid {
-                    add(&mut z[r * mb..], &tmp[r * mb..], n);
+        // The common layer (tanh, no gate, no FiLM, a mono condition) in one pass where
+        // the build has a kernel for it; otherwise pass by pass, to the same bits.
+        let fused = mode == ActivationMode::Accurate
+            && film.is_none()
+            && matches!(gating, Gating::None)
+            && matches!(activation, Activation::Tanh)
+            && head1x1.is_none()
+            && conv.tanh_layer::<A>(z, mb, hist.window(), n, mixin, cond, acc, acc_stride);
+        if !fused {
+            // z = conv(history) [post-FiLM] + mixin(condition [pre-FiLM]) [post-FiLM]
+            let mix_src: &[f32] = match f(FilmSlot::InputMixinPre) {
+                Some(fm) => {
+                    fm.apply_into::<A>(cond, cond2, cond, proj, mb, n);
+                    cond2
                 }
-            }
-            None => mixin.accumulate::<A>(z, mb, mix_src, n),
-        }
-        if let Some(fm) = f(FilmSlot::ActivationPre) {
-            fm.apply::<A>(z, mb, cond, proj, mb, n);
-        }
-
-        // The activation, written over z's top `bn` rows.
-        match gating {
-            Gating::None => {
-                for r in 0..bn {
-                    activation.apply(mode, r, &mut z[r * mb..][..n]);
+                None => cond,
+            };
+            match (f(FilmSlot::ConvPost), f(FilmSlot::InputMixinPost)) {
+                (None, None) => {
+                    // The small terms first (bias, then the mixin), the conv's long sum on
+                    // its own from zero, then the two added: closer to the exact network than
+                    // one chain starting from the bias (see `kernels::Epi`).
+                    conv.start(z, mb, n);
+                    mixin.accumulate::<A>(z, mb, mix_src, n);
+                    conv.accumulate::<A>(z, mb, hist.window(), n);
                 }
-            }
-            Gating::Gated(g) => {
-                let (top, bottom) = z.split_at_mut(bn * mb);
-                for r in 0..bn {
-                    let a = &mut top[r * mb..][..n];
-                    activation.apply(mode, r, a);
-                    let b = &mut bottom[r * mb..][..n];
-                    g.apply(mode, r, b);
-                    for (a, b) in a.iter_mut().zip(b.iter()) {
-                        *a *= *b;
+                (post, mixin_post) => {
+                    conv.run::<A>(z, mb, hist.window(), n);
+                    if let Some(fm) = post {
+                        fm.apply::<A>(z, mb, cond, proj, mb, n);
+                    }
+                    match mixin_post {
+                        Some(fm) => {
+                            mixin.run::<A>(tmp, mb, mix_src, n);
+                            fm.apply::<A>(tmp, mb, cond, proj, mb, n);
+                            for r in 0..*mid {
+                                add(&mut z[r * mb..], &tmp[r * mb..], n);
+                            }
+                        }
+                        None => mixin.accumulate::<A>(z, mb, mix_src, n),
                     }
                 }
             }
-            Gating::Blended(g) => {
-                let (top, bottom) = z.split_at_mut(bn * mb);
-                let x = &mut row[..n];
-                for r in 0..bn {
-                    let a = &mut top[r * mb..][..n];
-                    x.copy_from_slice(a);
-                    activation.apply(mode, r, a);
-                    let alpha = &mut bottom[r * mb..][..n];
-                    g.apply(mode, r, alpha);
-                    // alpha * act(x) + (1 - alpha) * x
-                    for t in 0..n {
-                        a[t] = A::madd(x[t], alpha[t], a[t] - x[t]);
+            if let Some(fm) = f(FilmSlot::ActivationPre) {
+                fm.apply::<A>(z, mb, cond, proj, mb, n);
+            }
+
+            // The activation, written over z's top `bn` rows.
+            match gating {
+                Gating::None => {
+                    for r in 0..bn {
+                        activation.apply::<A>(mode, r, &mut z[r * mb..][..n]);
+                    }
+                }
+                Gating::Gated(g) => {
+                    let (top, bottom) = z.split_at_mut(bn * mb);
+                    for r in 0..bn {
+                        let a = &mut top[r * mb..][..n];
+                        activation.apply::<A>(mode, r, a);
+                        let b = &mut bottom[r * mb..][..n];
+                        g.apply::<A>(mode, r, b);
+                        for (a, b) in a.iter_mut().zip(b.iter()) {
+                            *a *= *b;
+                        }
+                    }
+                }
+                Gating::Blended(g) => {
+                    let (top, bottom) = z.split_at_mut(bn * mb);
+                    let x = &mut row[..n];
+                    for r in 0..bn {
+                        let a = &mut top[r * mb..][..n];
+                        x.copy_from_slice(a);
+                        activation.apply::<A>(mode, r, a);
+                        let alpha = &mut bottom[r * mb..][..n];
+                        g.apply::<A>(mode, r, alpha);
+                        // alpha * act(x) + (1 - alpha) * x
+                        for t in 0..n {
+                            a[t] = A::madd(x[t], alpha[t], a[t] - x[t]);
+                        }
                     }
                 }
             }
-        }
-        if let Some(fm) = f(FilmSlot::ActivationPost) {
-            fm.apply::<A>(z, mb, cond, proj, mb, n);
-        }
-
-        // Skip path: the head accumulates the activation (or its head 1x1).
-        match head1x1 {
-            Some(h) => {
-                h.run::<A>(tmp, mb, z, n);
-                if let Some(fm) = f(FilmSlot::Head1x1Post) {
-                    fm.apply::<A>(tmp, mb, cond, proj, mb, n);
-                }
-                for r in 0..*head_in {
-                    add(&mut acc[r * acc_stride..], &tmp[r * mb..], n);
-                }
+            if let Some(fm) = f(FilmSlot::ActivationPost) {
+                fm.apply::<A>(z, mb, cond, proj, mb, n);
             }
-            None => {
-                for r in 0..bn {
-                    add(&mut acc[r * acc_stride..], &z[r * mb..], n);
+
+            // Skip path: the head accumulates the activation (or its head 1x1).
+            match head1x1 {
+                Some(h) => {
+                    h.run::<A>(tmp, mb, z, n);
+                    if let Some(fm) = f(FilmSlot::Head1x1Post) {
+                        fm.apply::<A>(tmp, mb, cond, proj, mb, n);
+                    }
+                    for r in 0..*head_in {
+                        add(&mut acc[r * acc_stride..], &tmp[r * mb..], n);
+                    }
+                }
+                None => {
+                    for r in 0..bn {
+                        add(&mut acc[r * acc_stride..], &z[r * mb..], n);
+                    }
                 }
             }
         }
@@ -206,15 +228,12 @@ impl Layer {
                     sum_into(dst, tmp);
                 }
                 None => {
-                    let bias = l.bias().unwrap_or(&[]);
+                    // input + (1x1 sum + bias): the sum and its bias first, as
+                    // NeuralAmpModelerCore adds them; then the residual.
                     for r in 0..c {
-                        let b = bias.get(r).copied().unwrap_or(0.0);
-                        let d = &mut dst[r * dst_stride..][..n];
-                        for (y, a) in d.iter_mut().zip(&x[r * x_stride..][..n]) {
-                            *y = a + b;
-                        }
+                        dst[r * dst_stride..][..n].copy_from_slice(&x[r * x_stride..][..n]);
                     }
-                    l.accumulate::<A>(dst, dst_stride, z, n);
+                    l.accumulate_biased::<A>(dst, dst_stride, z, n);
                 }
             },
             None => sum_into(dst, z),

@@ -10,7 +10,7 @@ use super::layer::{Layer, Scratch};
 use crate::activation::{Activation, ActivationMode};
 use crate::conv::{Conv, Hist, Isa, Weights};
 use crate::file::NamFile;
-use crate::kernels::{fill_rows, Fused, Plain};
+use crate::kernels::{fill_rows, Fused, Level, Plain, Wide};
 use crate::net::{BuildCtx, Net};
 
 struct Array {
@@ -118,8 +118,8 @@ impl Dims {
 
 /// A built, runnable WaveNet. Owns every buffer it will ever touch.
 pub struct WaveNet {
-    /// Run the AVX2 + FMA build of the kernels (checked once, at build).
-    fma: bool,
+    /// The instruction set (checked once, at build).
+    level: Level,
     mode: ActivationMode,
     max_block: usize,
     condition_dsp: Option<Box<Net>>,
@@ -141,6 +141,30 @@ pub struct WaveNet {
     head_io: Vec<f32>,
     post_io: [Vec<f32>; 2],
     s: Scratch,
+    /// The state and output after a long silence, taken at the first prewarm (see
+    /// [`Silence`]); `None` until then, and for a net whose state is not a function of
+    /// its recent input alone (one with a condition DSP).
+    silence: Option<Box<Silence>>,
+    /// Whether a prewarm has run (the first, at build, is the only one that allocates).
+    warmed: bool,
+    /// Whether the last block was silence returned without computing.
+    pub idle: bool,
+    /// Samples of silence in a row at the end of the input so far (saturating).
+    silent_run: usize,
+    /// Input samples after which the state no longer depends on anything older.
+    settle: usize,
+}
+
+/// A WaveNet is time-invariant and sees nothing but its last `receptive_field` inputs,
+/// so once the input has been silent that long every history row holds one value
+/// repeated, and every output sample is the same number until the input changes. Those
+/// values, taken from a real prewarm, let silence be returned without computing it and
+/// a reset restore the prewarmed state without recomputing it, bit-identical to both.
+struct Silence {
+    /// Per history, in [`WaveNet::hists`] order: each row's value.
+    rows: Vec<Vec<f32>>,
+    /// Each output channel's value.
+    out: Vec<f32>,
 }
 
 impl WaveNet {
@@ -200,7 +224,7 @@ impl WaveNet {
         let d = Dims::of(cfg);
         let buf = |rows: usize| vec![0.0f32; rows * mb];
         WaveNet {
-            fma: ctx.fma,
+            level: ctx.level,
             mode: ctx.mode,
             max_block: mb,
             condition_dsp,
@@ -218,6 +242,11 @@ impl WaveNet {
             x_out: buf(d.width),
             head_io: buf(d.head),
             post_io: [buf(d.post), buf(d.post)],
+            silence: None,
+            warmed: false,
+            idle: false,
+            silent_run: 0,
+            settle: cfg.main_receptive_field(),
             s: Scratch {
                 mb,
                 z: buf(d.z),
@@ -279,28 +308,58 @@ impl WaveNet {
 
     /// Zeroes every history (the state of a net that has never seen a sample).
     pub fn clear(&mut self) {
-        for a in &mut self.arrays {
-            for l in &mut a.layers {
-                l.hist.clear();
-            }
-            a.acc.clear();
-        }
-        for p in &mut self.post {
-            p.hist.clear();
+        for h in self.hists() {
+            h.clear();
         }
         if let Some(c) = &mut self.condition_dsp {
             c.clear();
         }
+        self.silent_run = 0;
+    }
+
+    /// Every history buffer, in a fixed order.
+    fn hists(&mut self) -> impl Iterator<Item = &mut Hist> {
+        self.arrays
+            .iter_mut()
+            .flat_map(|a| a.layers.iter_mut().map(|l| &mut l.hist).chain([&mut a.acc]))
+            .chain(self.post.iter_mut().map(|p| &mut p.hist))
     }
 
     /// The reference's prewarm: the condition DSP's own, then silence for the network's
-    /// history.
+    /// history. The first one computes it and keeps the result ([`Silence`]); later ones
+    /// (a reset on the audio thread) restore that: a copy, no compute.
     pub fn prewarm(&mut self) {
+        if let Some(s) = self.silence.take() {
+            for (h, rows) in self.hists().zip(&s.rows) {
+                h.set_constant_rows(rows);
+            }
+            self.silent_run = usize::MAX;
+            self.silence = Some(s);
+            return;
+        }
         self.clear();
         if let Some(c) = &mut self.condition_dsp {
             c.prewarm();
         }
         self.process_silence(self.main_warm);
+        if !self.warmed && self.condition_dsp.is_none() {
+            self.take_silence();
+        }
+        self.warmed = true;
+    }
+
+    /// Keeps the state and output of silence, if the state is what `Silence` says it is
+    /// (it always should be; if not, silence and resets are simply computed).
+    fn take_silence(&mut self) {
+        let rows: Option<Vec<Vec<f32>>> = self.hists().map(|h| h.constant_rows()).collect();
+        let Some(rows) = rows else { return };
+        // One more sample of silence gives the output (and leaves the state as it was).
+        self.input[0] = 0.0;
+        self.run(1);
+        let mb = self.max_block;
+        let (o, scale) = self.output();
+        let out = (0..self.out_channels).map(|r| scale * o[r * mb]).collect();
+        self.silence = Some(Box::new(Silence { rows, out }));
     }
 
     /// Runs `n` samples of silence.
@@ -314,9 +373,19 @@ impl WaveNet {
     }
 
     /// Runs `io` (at most `max_block` samples) through the net in place. Mono output.
+    /// A block of silence after at least a receptive field of it costs a comparison per
+    /// sample: its output is known (see [`Silence`]).
     pub fn process_block(&mut self, io: &mut [f32]) {
         let n = io.len();
         debug_assert!(n <= self.max_block);
+        if self.silent_run >= self.settle && io.iter().all(|x| x.to_bits() == 0) {
+            if let Some(s) = &self.silence {
+                io.fill(s.out[0]);
+                self.idle = true;
+                return;
+            }
+        }
+        self.idle = false;
         self.input[..n].copy_from_slice(io);
         self.run(n);
         let (rows, scale) = self.output();
@@ -350,16 +419,29 @@ impl WaveNet {
     }
 
     fn run(&mut self, n: usize) {
+        // Silence is +0.0 exactly: the engine turns -0.0, denormals and NaN into it.
+        let zeros = self.input[..n]
+            .iter()
+            .rev()
+            .take_while(|x| x.to_bits() == 0)
+            .count();
+        self.silent_run = if zeros == n {
+            self.silent_run.saturating_add(n)
+        } else {
+            zeros
+        };
         if let Some(c) = &mut self.condition_dsp {
             c.process_into(&self.input[..n], &mut self.cond, self.max_block);
         }
-        #[cfg(target_arch = "x86_64")]
-        if self.fma {
-            // SAFETY: `fma` is only set when the CPU reports AVX2 and FMA (Engine::build).
-            unsafe { self.run_fma(n) };
-            return;
+        match self.level {
+            // SAFETY: `level` is only above Portable when the CPU has that instruction
+            // set (checked at Engine::build).
+            #[cfg(target_arch = "x86_64")]
+            Level::Avx512 => unsafe { self.run_avx512(n) },
+            #[cfg(target_arch = "x86_64")]
+            Level::Avx2 => unsafe { self.run_fma(n) },
+            _ => self.run_with::<Plain>(n),
         }
-        self.run_with::<Plain>(n);
     }
 
     /// The same code compiled for AVX2 + FMA: twice the vector width, fused multiply-adds.
@@ -367,6 +449,13 @@ impl WaveNet {
     #[target_feature(enable = "avx2,fma")]
     fn run_fma(&mut self, n: usize) {
         self.run_with::<Fused>(n);
+    }
+
+    /// The same code compiled for AVX-512: the AVX-512 kernels, 16 samples a vector.
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx512f,avx2,fma")]
+    fn run_avx512(&mut self, n: usize) {
+        self.run_with::<Wide>(n);
     }
 
     #[inline(always)]
@@ -455,7 +544,7 @@ impl WaveNet {
                 for r in 0..p.hist.rows {
                     let row = &mut p.hist.buf[r * cap + pos..][..n];
                     row.copy_from_slice(&src[r * mb..][..n]);
-                    p.activation.apply(mode, r, row);
+                    p.activation.apply::<A>(mode, r, row);
                 }
                 p.conv.run::<A>(dst, mb, p.hist.window(), n);
                 p.hist.advance(n);

@@ -430,7 +430,7 @@ fn parse_slimmable(a: &Field, channels: usize, ctx: &mut ParseCtx) -> Result<Opt
 /// can take the activation when the layer 1x1 is off; slopes match their channels.
 fn check_array(a: &Field, c: &LayerArrayConfig) -> Result<()> {
     let groups = |key: &str, g: usize, channels: usize, what: &'static str| -> Result<()> {
-        if channels % g != 0 {
+        if !channels.is_multiple_of(g) {
             return Err(Error::Groups {
                 path: a.path_of(key),
                 groups: g,

@@ -1,13 +1,24 @@
 //! The block kernels: every convolution in the engine is a sum of scaled rows, each row a
 //! contiguous run of `n` samples of one channel. Four output rows are updated per source
-//! row read, so each source sample is loaded once per four multiply-adds; the inner loop
-//! is a plain slice loop the compiler vectorises.
+//! row read, so each source sample is loaded once per four multiply-adds. The portable
+//! kernel here is a plain slice loop the compiler vectorises; `x86` has it written out for
+//! AVX-512 and AVX2.
 
 /// How a multiply-add is computed. `Plain` (`a + w * x`) is what every x86-64 CPU runs;
 /// `Fused` (`mul_add`) is only used inside functions compiled for FMA, where it is one
 /// instruction (elsewhere it would be a libm call).
 pub trait Arith: Copy {
+    /// Code compiled for AVX-512 (so AVX-512 intrinsics may run).
+    const WIDE: bool = false;
     fn madd(acc: f32, w: f32, x: f32) -> f32;
+
+    /// The accurate tanh of every sample of a row, in place.
+    #[inline(always)]
+    fn tanh_row(xs: &mut [f32]) {
+        for x in xs.iter_mut() {
+            *x = crate::activation::tanh_with::<Self>(*x);
+        }
+    }
 }
 
 #[derive(Clone, Copy)]
@@ -30,6 +41,49 @@ impl Arith for Fused {
     }
 }
 
+/// AVX-512: the same arithmetic as `Fused` (one rounding per multiply-add), in functions
+/// compiled for AVX-512, whose convolutions run the AVX-512 kernel.
+#[derive(Clone, Copy)]
+pub struct Wide;
+
+impl Arith for Wide {
+    const WIDE: bool = true;
+
+    #[inline(always)]
+    fn tanh_row(xs: &mut [f32]) {
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: `Wide` only runs in the AVX-512 builds (checked at `Engine::build`).
+        unsafe {
+            tanh512::tanh_row_avx512(xs)
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        for x in xs.iter_mut() {
+            *x = crate::activation::tanh_with::<Self>(*x);
+        }
+    }
+    #[inline(always)]
+    fn madd(acc: f32, w: f32, x: f32) -> f32 {
+        w.mul_add(x, acc)
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+mod tanh512;
+#[cfg(target_arch = "x86_64")]
+pub(crate) mod x86;
+
+/// The instruction set the networks run in, chosen once at build (see
+/// `Kernels` in `engine`): every network has a copy of its block loop compiled for each.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Level {
+    /// Baseline: `Plain`, what every CPU runs.
+    Portable,
+    /// AVX2 + FMA: `Fused`.
+    Avx2,
+    /// AVX-512F (+ AVX2, FMA): `Wide`.
+    Avx512,
+}
+
 /// Reorders a row-major `[n_out][n_in]` weight matrix for [`mac_rows`]: groups of four
 /// output rows interleaved (`[j][r]`), then the remaining rows as they are.
 pub fn tile_weights(w: &[f32], n_out: usize, n_in: usize) -> Vec<f32> {
@@ -46,13 +100,40 @@ pub fn tile_weights(w: &[f32], n_out: usize, n_in: usize) -> Vec<f32> {
     t
 }
 
-/// `dst[o][t] += sum_j W[o][j] * src[rows[j] + t]` for `o < n_out`, `t < n`, with `W` as
-/// laid out by [`tile_weights`].
+/// What a kernel does with each finished sum `S` (accumulated from zero, so that the
+/// large sum is rounded on its own before the small terms join it: this halves the error
+/// against the exact network on wide layers).
+#[derive(Clone, Copy)]
+pub enum Epi<'a> {
+    /// `dst = S + bias[o]` (or `S`).
+    Set(Option<&'a [f32]>),
+    /// `dst = S + dst`.
+    Add,
+    /// `dst = (S + bias[o]) + dst`: the sum and its bias, then what `dst` held (a
+    /// residual, a mixin).
+    AddBias(&'a [f32]),
+}
+
+impl Epi<'_> {
+    #[inline(always)]
+    pub fn apply(self, o: usize, s: f32, d: &mut f32) {
+        *d = match self {
+            Epi::Set(b) => s + b.map_or(0.0, |b| b[o]),
+            Epi::Add => s + *d,
+            Epi::AddBias(b) => (s + b[o]) + *d,
+        };
+    }
+}
+
+/// `dst[o][t] = epi(sum_j W[o][j] * src[rows[j] + t])` for `o < n_out`, `t < n`, with `W`
+/// as laid out by [`tile_weights`].
 ///
 /// `dst` rows are `dst_stride` apart; source row `j` starts at `rows[j]` in `src` (for a
 /// dilated conv, one row per input channel and tap). Tiles of 4 output rows x `T` samples
 /// are accumulated in registers over every source row, then stored once: per source row,
-/// `T` loads feed `4 * T` multiply-adds.
+/// `T` loads feed `4 * T` multiply-adds. Every sample's sum is the same chain of
+/// multiply-adds in the same order wherever the block boundaries fall, in every kernel.
+#[allow(clippy::too_many_arguments)]
 #[inline(always)]
 pub fn mac_rows<A: Arith, const T: usize>(
     dst: &mut [f32],
@@ -62,6 +143,7 @@ pub fn mac_rows<A: Arith, const T: usize>(
     rows: &[usize],
     w: &[f32],
     n: usize,
+    epi: Epi,
 ) {
     let n_in = rows.len();
     debug_assert!(w.len() >= n_out * n_in);
@@ -73,9 +155,6 @@ pub fn mac_rows<A: Arith, const T: usize>(
         let mut t0 = 0;
         while t0 < tiled {
             let mut acc = [[0.0f32; T]; 4];
-            for (r, a) in acc.iter_mut().enumerate() {
-                a.copy_from_slice(&dst[(o + r) * dst_stride + t0..][..T]);
-            }
             for (&off, w4) in rows.iter().zip(wg.chunks_exact(4)) {
                 let s: &[f32; T] = src[off + t0..][..T].try_into().unwrap();
                 for (a, &wj) in acc.iter_mut().zip(w4) {
@@ -85,16 +164,21 @@ pub fn mac_rows<A: Arith, const T: usize>(
                 }
             }
             for (r, a) in acc.iter().enumerate() {
-                dst[(o + r) * dst_stride + t0..][..T].copy_from_slice(a);
+                let d = &mut dst[(o + r) * dst_stride + t0..][..T];
+                for (d, &s) in d.iter_mut().zip(a) {
+                    epi.apply(o + r, s, d);
+                }
             }
             t0 += T;
         }
-        if tiled < n {
-            for r in 0..4 {
-                let d = &mut dst[(o + r) * dst_stride..];
+        for r in 0..4 {
+            let d = &mut dst[(o + r) * dst_stride..];
+            for t in tiled..n {
+                let mut s = 0.0;
                 for (j, &off) in rows.iter().enumerate() {
-                    axpy_range::<A>(d, wg[4 * j + r], &src[off..], tiled, n);
+                    s = A::madd(s, wg[4 * j + r], src[off + t]);
                 }
+                epi.apply(o + r, s, &mut d[t]);
             }
         }
     }
@@ -104,30 +188,26 @@ pub fn mac_rows<A: Arith, const T: usize>(
         let mut t0 = 0;
         while t0 < tiled {
             let mut a = [0.0f32; T];
-            a.copy_from_slice(&dst[o * dst_stride + t0..][..T]);
             for (&off, &wj) in rows.iter().zip(wr) {
                 let s: &[f32; T] = src[off + t0..][..T].try_into().unwrap();
                 for t in 0..T {
                     a[t] = A::madd(a[t], wj, s[t]);
                 }
             }
-            dst[o * dst_stride + t0..][..T].copy_from_slice(&a);
+            let d = &mut dst[o * dst_stride + t0..][..T];
+            for (d, &s) in d.iter_mut().zip(&a) {
+                epi.apply(o, s, d);
+            }
             t0 += T;
         }
-        if tiled < n {
-            let d = &mut dst[o * dst_stride..];
+        let d = &mut dst[o * dst_stride..];
+        for t in tiled..n {
+            let mut s = 0.0;
             for (&off, &wj) in rows.iter().zip(wr) {
-                axpy_range::<A>(d, wj, &src[off..], tiled, n);
+                s = A::madd(s, wj, src[off + t]);
             }
+            epi.apply(o, s, &mut d[t]);
         }
-    }
-}
-
-/// `d[from..n] += w * s[from..n]`: the ragged end of a block.
-#[inline(always)]
-fn axpy_range<A: Arith>(d: &mut [f32], w: f32, s: &[f32], from: usize, n: usize) {
-    for (y, x) in d[from..n].iter_mut().zip(&s[from..n]) {
-        *y = A::madd(*y, w, *x);
     }
 }
 
@@ -171,9 +251,9 @@ mod tests {
             let rows: Vec<usize> = (0..n_in).map(|j| j * 12).collect();
             let tiled = tile_weights(&w, n_out, n_in);
             let mut dst = vec![1.0f32; n_out * stride];
-            mac_rows::<Plain, 4>(&mut dst, stride, n_out, &src, &rows, &tiled, n);
+            mac_rows::<Plain, 4>(&mut dst, stride, n_out, &src, &rows, &tiled, n, Epi::Add);
             let mut fused = vec![1.0f32; n_out * stride];
-            mac_rows::<Fused, 2>(&mut fused, stride, n_out, &src, &rows, &tiled, n);
+            mac_rows::<Fused, 2>(&mut fused, stride, n_out, &src, &rows, &tiled, n, Epi::Add);
             for (a, b) in dst.iter().zip(&fused) {
                 assert!((a - b).abs() < 1e-5);
             }
