@@ -2,7 +2,8 @@
 //! CLAP wrapper, parameter handling, the chain: gains, DC blocker, meters, stereo in and
 //! out) costs next to the engine alone on the same model, at host blocks of 64 and 512.
 //! Both run in one process, interleaved round by round on the same input; the figure is
-//! the median of the per-round ratios (machines here are shared and noisy).
+//! the median of the per-round ratios (machines here are shared and noisy), beside the
+//! plugin with no model as a share of the engine.
 
 #[path = "../tests/common/mod.rs"]
 mod common;
@@ -15,6 +16,8 @@ use tubeless_nam::{BuildOptions, Engine, NamFile};
 
 const RATE: f64 = 48_000.0;
 const ROUNDS: usize = 15;
+/// Instances of the engine alone and of the plugin, each (see the loop over models).
+const INSTANCES: usize = 3;
 
 fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(|a, b| a.partial_cmp(b).unwrap());
@@ -37,9 +40,12 @@ fn main() {
     let n = (seconds * RATE) as usize;
     let input = common::guitar(n, RATE, 0);
     println!(
-        "{:<28} {:>6} {:>12} {:>12} {:>9}",
-        "model", "block", "engine ns/s", "plugin ns/s", "overhead"
+        "{:<28} {:>6} {:>12} {:>12} {:>9} {:>9}",
+        "model", "block", "engine ns/s", "plugin ns/s", "overhead", "no-model"
     );
+    // The last column: the plugin with no model (the wrapper and the chain on their own)
+    // over the engine, the overhead free of the engines' placement.
+    let mut no_model = [0.0f64; 2];
     // The plugin with no model: what the wrapper and the chain cost on their own.
     for block in [64usize, 512] {
         let entry = unsafe {
@@ -64,81 +70,98 @@ fn main() {
             }
             times.push(t.elapsed().as_secs_f64() * 1e9 / n as f64);
         }
+        no_model[block / 512] = median(times);
         println!(
             "{:<28} {:>6} {:>12} {:>12.1}",
             "(no model: wrapper + chain)",
             block,
             "-",
-            median(times)
+            no_model[block / 512]
         );
     }
+    // The same engine runs a few percent faster or slower depending on where the
+    // allocator happens to put its buffers (cache-set conflicts between layers), so one
+    // engine against one plugin compares placements as much as code. Each side is
+    // several instances, built interleaved, and a round times all of them.
     for (name, path) in &models {
         let file = NamFile::from_path(path).unwrap();
         for block in [64usize, 512] {
-            let mut engine = Engine::build(
-                &file,
-                BuildOptions {
-                    max_block: block,
-                    ..BuildOptions::default()
-                },
-            )
-            .unwrap();
-            let entry = unsafe {
-                PluginEntry::load_from_raw(&tubeless::clap_entry, c"/in-process/Tubeless.clap")
+            let mut engines = Vec::new();
+            let mut plugins = Vec::new();
+            for _ in 0..INSTANCES {
+                engines.push(
+                    Engine::build(
+                        &file,
+                        BuildOptions {
+                            max_block: block,
+                            ..BuildOptions::default()
+                        },
+                    )
+                    .unwrap(),
+                );
+                let entry = unsafe {
+                    PluginEntry::load_from_raw(&tubeless::clap_entry, c"/in-process/Tubeless.clap")
+                }
+                .unwrap();
+                let mut plugin = common::Instance::from_entry(entry);
+                plugin.activate(RATE, block as u32);
+                let base = common::state_json(&plugin.save_state());
+                let state =
+                    common::with_model_field(&base, &json!({ "path": path.display().to_string() }));
+                assert!(plugin.load_state(&common::state_bytes(&state)));
+                plugins.push(plugin);
             }
-            .unwrap();
-            let mut plugin = common::Instance::from_entry(entry);
-            plugin.activate(RATE, block as u32);
-            let base = common::state_json(&plugin.save_state());
-            let state =
-                common::with_model_field(&base, &json!({ "path": path.display().to_string() }));
-            assert!(plugin.load_state(&common::state_bytes(&state)));
 
             let mut buf = input.clone();
             let (mut l, mut r) = (input.clone(), input.clone());
             let (mut ol, mut or) = (vec![0.0f32; n], vec![0.0f32; n]);
-            let mut run_engine = || {
-                buf.copy_from_slice(&input);
+            let mut run_engines = || {
                 let t = Instant::now();
-                for c in buf.chunks_mut(block) {
-                    engine.process_buffer(c);
+                for engine in &mut engines {
+                    buf.copy_from_slice(&input);
+                    for c in buf.chunks_mut(block) {
+                        engine.process_buffer(c);
+                    }
                 }
-                t.elapsed().as_secs_f64()
+                t.elapsed().as_secs_f64() / INSTANCES as f64
             };
-            let mut run_plugin = || {
-                l.copy_from_slice(&input);
-                r.copy_from_slice(&input);
+            let mut run_plugins = || {
                 let t = Instant::now();
-                let mut at = 0;
-                while at < n {
-                    let k = block.min(n - at);
-                    plugin.process(
-                        &mut [&mut l[at..at + k], &mut r[at..at + k]],
-                        &mut [&mut ol[at..at + k], &mut or[at..at + k]],
-                    );
-                    at += k;
+                for plugin in &mut plugins {
+                    l.copy_from_slice(&input);
+                    r.copy_from_slice(&input);
+                    let mut at = 0;
+                    while at < n {
+                        let k = block.min(n - at);
+                        plugin.process(
+                            &mut [&mut l[at..at + k], &mut r[at..at + k]],
+                            &mut [&mut ol[at..at + k], &mut or[at..at + k]],
+                        );
+                        at += k;
+                    }
                 }
-                t.elapsed().as_secs_f64()
+                t.elapsed().as_secs_f64() / INSTANCES as f64
             };
-            run_engine();
-            run_plugin();
+            run_engines();
+            run_plugins();
             let mut ratios = Vec::new();
             let (mut te, mut tp) = (Vec::new(), Vec::new());
             for _ in 0..ROUNDS {
-                let e = run_engine();
-                let p = run_plugin();
+                let e = run_engines();
+                let p = run_plugins();
                 ratios.push(p / e);
                 te.push(e);
                 tp.push(p);
             }
             let ns = |t: f64| t * 1e9 / n as f64;
             println!(
-                "{:<28} {:>6} {:>12.1} {:>12.1} {:>+8.1}%",
+                "{:<28} {:>6} {:>12.1} {:>12.1} {:>+8.1}% {:>+8.1}%",
                 name,
                 block,
-                ns(median(te)),
+                ns(median(te.clone())),
                 ns(median(tp)),
-                (median(ratios) - 1.0) * 100.0
+                (median(ratios) - 1.0) * 100.0,
+                no_model[block / 512] / ns(median(te)) * 100.0
             );
         }
     }

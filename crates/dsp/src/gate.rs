@@ -140,32 +140,40 @@ impl NoiseGate {
     }
 
     pub fn set_threshold_db(&mut self, db: f32) {
-        if db.is_finite() {
-            self.threshold_db = db.clamp(THRESHOLD_RANGE_DB.0, THRESHOLD_RANGE_DB.1) as f64;
+        let v = db.clamp(THRESHOLD_RANGE_DB.0, THRESHOLD_RANGE_DB.1) as f64;
+        // Called every block with the same value: derive only on a change.
+        if db.is_finite() && v != self.threshold_db {
+            self.threshold_db = v;
             self.derive();
         }
     }
 
     /// Time to open from fully closed, at the fastest.
     pub fn set_attack_ms(&mut self, ms: f32) {
-        if ms.is_finite() {
-            self.attack_s = ms.clamp(ATTACK_RANGE_MS.0, ATTACK_RANGE_MS.1) as f64 / 1000.0;
+        let v = ms.clamp(ATTACK_RANGE_MS.0, ATTACK_RANGE_MS.1) as f64 / 1000.0;
+        // Called every block with the same value: derive only on a change.
+        if ms.is_finite() && v != self.attack_s {
+            self.attack_s = v;
             self.derive();
         }
     }
 
     /// Time the gate stays fully open after the level drops below the threshold.
     pub fn set_hold_ms(&mut self, ms: f32) {
-        if ms.is_finite() {
-            self.hold_s = ms.clamp(HOLD_RANGE_MS.0, HOLD_RANGE_MS.1) as f64 / 1000.0;
+        let v = ms.clamp(HOLD_RANGE_MS.0, HOLD_RANGE_MS.1) as f64 / 1000.0;
+        // Called every block with the same value: derive only on a change.
+        if ms.is_finite() && v != self.hold_s {
+            self.hold_s = v;
             self.derive();
         }
     }
 
     /// Time to close from fully open, at the fastest.
     pub fn set_release_ms(&mut self, ms: f32) {
-        if ms.is_finite() {
-            self.release_s = ms.clamp(RELEASE_RANGE_MS.0, RELEASE_RANGE_MS.1) as f64 / 1000.0;
+        let v = ms.clamp(RELEASE_RANGE_MS.0, RELEASE_RANGE_MS.1) as f64 / 1000.0;
+        // Called every block with the same value: derive only on a change.
+        if ms.is_finite() && v != self.release_s {
+            self.release_s = v;
             self.derive();
         }
     }

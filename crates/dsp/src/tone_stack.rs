@@ -12,8 +12,9 @@
 //! note would betray) and the coefficients are recomputed per sample while it moves.
 //! The reference jumps them and zips.
 //!
-//! Off glides every band to 0 dB, where the filter is exactly the identity, then skips
-//! the work; on glides back from there.
+//! At 0 dB a band is exactly the identity (its taps' weights are 0), so while every band
+//! sits there (off, or all three knobs at 5: the default) the stack skips the work; off
+//! glides every band to 0 dB first, and a knob leaving 5 (or on) glides out from there.
 
 use crate::smoother::{Glide, DEFAULT_RAMP_MS};
 use crate::{clean, flush, sanitize_rate};
@@ -214,10 +215,34 @@ impl ToneStack {
         b.knob = knob.clamp(KNOB_RANGE.0, KNOB_RANGE.1);
         if self.enabled {
             let db = b.db();
+            if db as f64 == b.db.target() {
+                return;
+            }
             b.db.set_target(db as f64);
             // A glide starts from where it is; with no glide the gain is there now.
             b.update();
+            self.resume();
         }
+    }
+
+    /// Leaves the identity when a band is about to move off 0 dB: the integrators restart
+    /// from rest while the gains are still 0 dB, where their state is not heard, so the
+    /// transient is not either.
+    fn resume(&mut self) {
+        if self.bypassed && !self.is_flat() {
+            self.bypassed = false;
+            for b in &mut self.bands {
+                b.ic1 = 0.0;
+                b.ic2 = 0.0;
+            }
+        }
+    }
+
+    /// Every band at 0 dB, going nowhere: the stack is the identity.
+    fn is_flat(&self) -> bool {
+        self.bands
+            .iter()
+            .all(|b| !b.db.is_smoothing() && b.db.value() == 0.0 && b.db.target() == 0.0)
     }
 
     /// Knob 0..=10, 5 flat.
@@ -248,14 +273,8 @@ impl ToneStack {
             b.db.set_target(db as f64);
             b.update();
         }
-        if on && self.bypassed {
-            // Resuming from the identity: the integrators restart from rest while the
-            // bands' gains are still 0 dB, so their transient is not heard.
-            self.bypassed = false;
-            for b in &mut self.bands {
-                b.ic1 = 0.0;
-                b.ic2 = 0.0;
-            }
+        if on {
+            self.resume();
         }
     }
 
@@ -272,7 +291,7 @@ impl ToneStack {
             b.ic1 = 0.0;
             b.ic2 = 0.0;
         }
-        self.bypassed = !self.enabled;
+        self.bypassed = self.is_flat();
     }
 
     /// Magnitude response in dB at `freq` with the coefficients in use (for drawing the
@@ -320,11 +339,7 @@ impl ToneStack {
                 b.ic2 = 0.0;
             }
         }
-        let flat = self
-            .bands
-            .iter()
-            .all(|b| !b.db.is_smoothing() && b.db.value() == 0.0);
-        if !self.enabled && flat {
+        if self.is_flat() {
             self.bypassed = true;
         }
     }

@@ -370,3 +370,34 @@ fn bad_input_is_silenced_not_latched() {
     assert!(silence[47_999] == 0.0 || silence[47_999].abs() > 1e-30);
     t.process(&mut []);
 }
+
+#[test]
+fn flat_knobs_are_the_identity_and_leaving_them_is_click_free() {
+    let rate = 48_000.0;
+    let x = sine(100.0, rate, 38_400);
+    // The default: on, every knob at 5. Skipped, and exactly the input.
+    let mut t = ToneStack::new(rate);
+    let mut y = x.clone();
+    t.process(&mut y[..4_800]);
+    assert_eq!(&y[..4_800], &x[..4_800]);
+    t.set_bass(10.0);
+    t.process(&mut y[4_800..19_200]);
+    let steady = roughness(&x[..4_800]).max(roughness(&y[14_400..19_200]));
+    let leaving = roughness(&y[4_790..14_400]);
+    println!("leaving flat: steady {steady:.2e}, gliding {leaving:.2e}");
+    assert!(leaving <= 1.1 * steady, "{leaving} vs {steady}");
+    // Settled, the same sound as a stack that was never flat.
+    let mut never_flat = stack(Band::Bass, 10.0, rate);
+    let mut z = x.clone();
+    never_flat.process(&mut z);
+    let (a, b) = (
+        amplitude(&y[14_400..19_200], 100.0, rate),
+        amplitude(&z[14_400..19_200], 100.0, rate),
+    );
+    assert!((a / b - 1.0).abs() < 1e-4, "{a} vs {b}");
+    // Back to 5: once the glide has landed, the input again, bit for bit.
+    t.set_bass(5.0);
+    t.process(&mut y[19_200..28_800]);
+    t.process(&mut y[28_800..]);
+    assert_eq!(&y[28_800..], &x[28_800..]);
+}
