@@ -10,6 +10,8 @@
 pub trait Arith: Copy {
     /// Code compiled for AVX-512 (so AVX-512 intrinsics may run).
     const WIDE: bool = false;
+    /// Code compiled for AVX2 + FMA (so AVX2 intrinsics may run; `Fused`).
+    const AVX2: bool = false;
     fn madd(acc: f32, w: f32, x: f32) -> f32;
 
     /// The accurate tanh of every sample of a row, in place.
@@ -35,6 +37,8 @@ impl Arith for Plain {
 }
 
 impl Arith for Fused {
+    const AVX2: bool = true;
+
     #[inline(always)]
     fn madd(acc: f32, w: f32, x: f32) -> f32 {
         w.mul_add(x, acc)

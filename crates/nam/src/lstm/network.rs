@@ -177,6 +177,9 @@ impl Lstm {
                 if A::WIDE {
                     // SAFETY: `Wide` only runs in the AVX-512 build (checked at build).
                     unsafe { gate_sums_avx512::<H, G>(bias, cols, input, h, &mut g) };
+                } else if A::AVX2 {
+                    // SAFETY: `Fused` only runs in the AVX2 + FMA build (checked at build).
+                    unsafe { gate_sums_avx2::<H, G>(bias, cols, input, h, &mut g) };
                 } else {
                     gate_sums::<A, H, G>(bias, cols, input, h, &mut g);
                 }
@@ -462,6 +465,77 @@ unsafe fn gate_sums_avx512<const H: usize, const G: usize>(
                 _mm512_add_ps(acc[0][v], acc[1][v])
             };
             _mm512_storeu_ps(g.as_mut_ptr().add(16 * v), s);
+        }
+    }
+}
+
+/// Chains for [`gate_sums_avx2`]: as many as fit in AVX2's 16 registers beside a load and
+/// a broadcast (12 accumulators), at most four. Wider gates have enough independent
+/// vectors to hide the multiply-add latency on their own.
+const fn chains_avx2(g: usize) -> usize {
+    let nv = g / 8;
+    let n = 12 / nv;
+    if n == 0 {
+        1
+    } else if n > 4 {
+        4
+    } else {
+        n
+    }
+}
+
+/// [`gate_sums`] in AVX2 registers (`G` a multiple of 8, at most 128), the accumulators
+/// held in registers where the compiler kept the portable version's in memory (every
+/// multiply-add of the recurrence then waited on a store and a load). The chains are
+/// AVX2's (see [`chains_avx2`]), so the sums may differ from the AVX-512 build's in the
+/// last bit.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+#[inline]
+#[allow(clippy::needless_range_loop)]
+unsafe fn gate_sums_avx2<const H: usize, const G: usize>(
+    bias: &[f32; G],
+    cols: &[[f32; G]],
+    input: &[f32],
+    h: &[f32; H],
+    g: &mut [f32; G],
+) {
+    use std::arch::x86_64::*;
+    const { assert!(G.is_multiple_of(8) && G <= 128) };
+    let nv = G / 8;
+    let nc = chains_avx2(G);
+    let k = input.len();
+    assert!(cols.len() >= k + H);
+    // SAFETY: every load and store is within a `[f32; G]` (`8 * nv == G`).
+    unsafe {
+        let mut acc = [[_mm256_setzero_ps(); 16]; 4];
+        for v in 0..nv {
+            acc[0][v] = _mm256_loadu_ps(bias.as_ptr().add(8 * v));
+        }
+        let total = k + H;
+        for c0 in (0..total).step_by(nc) {
+            for q in 0..nc {
+                let c = c0 + q;
+                if c < total {
+                    let b = _mm256_set1_ps(if c < k { input[c] } else { h[c - k] });
+                    for v in 0..nv {
+                        let w = _mm256_loadu_ps(cols[c].as_ptr().add(8 * v));
+                        acc[q][v] = _mm256_fmadd_ps(b, w, acc[q][v]);
+                    }
+                }
+            }
+        }
+        for v in 0..nv {
+            let s = match nc {
+                1 => acc[0][v],
+                2 => _mm256_add_ps(acc[0][v], acc[1][v]),
+                3 => _mm256_add_ps(_mm256_add_ps(acc[0][v], acc[1][v]), acc[2][v]),
+                _ => _mm256_add_ps(
+                    _mm256_add_ps(acc[0][v], acc[1][v]),
+                    _mm256_add_ps(acc[2][v], acc[3][v]),
+                ),
+            };
+            _mm256_storeu_ps(g.as_mut_ptr().add(8 * v), s);
         }
     }
 }
