@@ -327,7 +327,8 @@ pub(crate) fn tanh_with<A: Arith>(x: f32) -> f32 {
 /// Eigen's rational approximation of tanh (13/6), clamped where tanh is 1 in f32: 4.7
 /// ulp max, 1.25 rms with fused multiply-adds, half the cost of [`tanh_with`]. For the
 /// LSTM, whose recurrence waits on it every sample and whose error budget is the parity
-/// bound, not the exact network.
+/// bound, not the exact network, and for the AVX2 build's WaveNets (see
+/// `Fused::tanh_row`).
 #[inline(always)]
 #[allow(clippy::excessive_precision)]
 pub(crate) fn tanh_rational<A: Arith>(x: f32) -> f32 {
