@@ -10,7 +10,9 @@
 
 #[cfg(target_arch = "x86_64")]
 use crate::kernels::x86;
-use crate::kernels::{axpy, fill_rows, mac_rows, tile_weights, Arith, Epi, Fused, Plain, Wide};
+use crate::kernels::{
+    axpy, fill_rows, mac_rows, tile_weights, Arith, Epi, Fused, Level, Plain, Wide,
+};
 
 /// Slack after a history: at least a block (what `make_room` needs), at least the
 /// history itself (so a rewind copies at most one float per row and sample), at least
@@ -399,10 +401,6 @@ impl Conv {
     }
 }
 
-/// The instruction set a network runs in. Each convolution is one out-of-line call into
-/// a copy of the kernel for it (`Plain`: baseline, 8 samples a tile; `Fused`: AVX2 + FMA;
-/// `Wide`: AVX-512): inlined into the loop over layers instead, the many copies left
-/// their own loops too few registers, and a call per convolution and block costs less.
 /// What a convolution does with its destination (see `Conv::compute`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Start {
@@ -411,6 +409,10 @@ pub(crate) enum Start {
     AddBiased,
 }
 
+/// The instruction set a network runs in. Each convolution is one out-of-line call into
+/// a copy of the kernel for it (`Plain`: baseline, 8 samples a tile; `Fused`: AVX2 + FMA;
+/// `Wide`: AVX-512): inlined into the loop over layers instead, the many copies left
+/// their own loops too few registers, and a call per convolution and block costs less.
 pub(crate) trait Isa: Arith {
     fn conv(conv: &Conv, dst: &mut [f32], dst_stride: usize, src: &[f32], n: usize, start: Start);
 }
@@ -448,6 +450,41 @@ impl Isa for Wide {
         #[cfg(not(target_arch = "x86_64"))]
         conv.compute(dst, dst_stride, src, n, start, mac_rows::<Wide, 16>);
     }
+}
+
+/// A network whose block loop has a copy compiled for each instruction set: it writes the
+/// loop once, generic over `A` and `#[inline(always)]`, and [`run_block`] runs the copy
+/// `Engine::build` chose.
+pub(crate) trait PerIsa {
+    fn block_with<A: Isa>(&mut self, io: &mut [f32]);
+}
+
+/// Runs `net`'s block, in place, in the copy compiled for `level`.
+#[inline]
+pub(crate) fn run_block<T: PerIsa>(level: Level, net: &mut T, io: &mut [f32]) {
+    match level {
+        // SAFETY: `level` is only above Portable when the CPU has that instruction set
+        // (checked at Engine::build).
+        #[cfg(target_arch = "x86_64")]
+        Level::Avx512 => unsafe { block_avx512(net, io) },
+        #[cfg(target_arch = "x86_64")]
+        Level::Avx2 => unsafe { block_fma(net, io) },
+        _ => net.block_with::<Plain>(io),
+    }
+}
+
+/// The block compiled for AVX2 + FMA.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn block_fma<T: PerIsa>(net: &mut T, io: &mut [f32]) {
+    net.block_with::<Fused>(io);
+}
+
+/// The block compiled for AVX-512: the AVX-512 kernels, 16 samples a vector.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx2,fma")]
+unsafe fn block_avx512<T: PerIsa>(net: &mut T, io: &mut [f32]) {
+    net.block_with::<Wide>(io);
 }
 
 #[cfg(test)]

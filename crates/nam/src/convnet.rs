@@ -9,10 +9,10 @@
 use serde_json::{json, Value};
 
 use crate::activation::{Activation, ActivationMode};
-use crate::conv::{Conv, ConvShape, Hist, Isa, Weights};
+use crate::conv::{run_block, Conv, ConvShape, Hist, Isa, PerIsa, Weights};
 use crate::error::{Error, Result};
 use crate::json::Field;
-use crate::kernels::{Fused, Level, Plain, Wide};
+use crate::kernels::Level;
 use crate::limits::*;
 use crate::net::BuildCtx;
 
@@ -209,6 +209,13 @@ pub struct ConvNet {
     prewarm: usize,
 }
 
+impl PerIsa for ConvNet {
+    #[inline(always)]
+    fn block_with<A: Isa>(&mut self, io: &mut [f32]) {
+        self.process_with::<A>(io);
+    }
+}
+
 impl ConvNet {
     pub fn build(cfg: &ConvNetConfig, weights: &[f32], ctx: &BuildCtx) -> Self {
         let mb = ctx.max_block;
@@ -266,28 +273,7 @@ impl ConvNet {
     }
 
     pub fn process_block(&mut self, io: &mut [f32]) {
-        match self.level {
-            // SAFETY: `level` is only above Portable when the CPU has that instruction
-            // set (checked at Engine::build).
-            #[cfg(target_arch = "x86_64")]
-            Level::Avx512 => unsafe { self.process_avx512(io) },
-            #[cfg(target_arch = "x86_64")]
-            Level::Avx2 => unsafe { self.process_fma(io) },
-            _ => self.process_with::<Plain>(io),
-        }
-    }
-
-    #[cfg(target_arch = "x86_64")]
-    #[target_feature(enable = "avx2,fma")]
-    fn process_fma(&mut self, io: &mut [f32]) {
-        self.process_with::<Fused>(io);
-    }
-
-    /// The same code compiled for AVX-512: the AVX-512 kernels, 16 samples a vector.
-    #[cfg(target_arch = "x86_64")]
-    #[target_feature(enable = "avx512f,avx2,fma")]
-    fn process_avx512(&mut self, io: &mut [f32]) {
-        self.process_with::<Wide>(io);
+        run_block(self.level, self, io);
     }
 
     #[inline(always)]

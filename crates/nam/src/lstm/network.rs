@@ -4,7 +4,8 @@
 
 use super::LstmConfig;
 use crate::activation::{fast_sigmoid, fast_tanh, sigmoid, tanh, tanh_rational, ActivationMode};
-use crate::kernels::{Arith, Fused, Level, Plain, Wide};
+use crate::conv::{run_block, Isa, PerIsa};
+use crate::kernels::{Arith, Level};
 use crate::net::BuildCtx;
 
 struct LstmLayer {
@@ -35,6 +36,13 @@ pub struct Lstm {
     /// Pre-activation gates, 4H.
     gates: Vec<f32>,
     prewarm: usize,
+}
+
+impl PerIsa for Lstm {
+    #[inline(always)]
+    fn block_with<A: Isa>(&mut self, io: &mut [f32]) {
+        self.process_with::<A>(io);
+    }
 }
 
 impl Lstm {
@@ -103,29 +111,7 @@ impl Lstm {
     }
 
     pub fn process_block(&mut self, io: &mut [f32]) {
-        match self.level {
-            // SAFETY: `level` is only above Portable when the CPU has that instruction
-            // set (checked at Engine::build).
-            #[cfg(target_arch = "x86_64")]
-            Level::Avx512 => unsafe { self.process_avx512(io) },
-            #[cfg(target_arch = "x86_64")]
-            Level::Avx2 => unsafe { self.process_fma(io) },
-            _ => self.process_with::<Plain>(io),
-        }
-    }
-
-    /// The same code compiled for AVX2 + FMA.
-    #[cfg(target_arch = "x86_64")]
-    #[target_feature(enable = "avx2,fma")]
-    fn process_fma(&mut self, io: &mut [f32]) {
-        self.process_with::<Fused>(io);
-    }
-
-    /// The same code compiled for AVX-512: the AVX-512 kernels, 16 samples a vector.
-    #[cfg(target_arch = "x86_64")]
-    #[target_feature(enable = "avx512f,avx2,fma")]
-    fn process_avx512(&mut self, io: &mut [f32]) {
-        self.process_with::<Wide>(io);
+        run_block(self.level, self, io);
     }
 
     /// The hidden sizes real files use get a copy with every size a constant (the gates in
