@@ -98,46 +98,23 @@ impl Tubeless {
             return;
         };
         let epoch = self.epoch;
+        let AudioEnd {
+            models,
+            irs,
+            retire,
+        } = &mut self.audio;
+        let unsent = &mut self.unsent;
         if self.held.is_none() {
-            if let Some(p) = fresh(&mut self.audio.models) {
-                match p {
-                    Published {
-                        epoch: e,
-                        slot,
-                        instant,
-                    } if e == epoch => {
-                        self.held = Some((slot, instant));
-                    }
-                    // Built for another sample rate or block size: never played.
-                    Published {
-                        slot: Some(stale), ..
-                    } => {
-                        send_back(&mut self.audio, &mut self.unsent, Retired::Model(stale));
-                    }
-                    _ => {}
-                }
-            }
+            self.held = take_fresh(models, epoch, |stale| {
+                send_back(retire, unsent, Retired::Model(stale))
+            });
         }
         if self.held_ir.is_none() {
-            if let Some(p) = fresh(&mut self.audio.irs) {
-                match p {
-                    Published {
-                        epoch: e,
-                        slot,
-                        instant,
-                    } if e == epoch => {
-                        self.held_ir = Some((slot, instant));
-                    }
-                    Published {
-                        slot: Some(stale), ..
-                    } => {
-                        for c in [stale.main, stale.side] {
-                            send_back(&mut self.audio, &mut self.unsent, Retired::Ir(c));
-                        }
-                    }
-                    _ => {}
+            self.held_ir = take_fresh(irs, epoch, |stale: IrSlot| {
+                for c in [stale.main, stale.side] {
+                    send_back(retire, unsent, Retired::Ir(c));
                 }
-            }
+            });
         }
         if let Some((slot, instant)) = self.held.take() {
             let now = instant && (!self.heard || self.offline);
@@ -165,14 +142,14 @@ impl Tubeless {
     /// Sends what the chain no longer plays back to the loader thread. Wait-free.
     fn return_retired(&mut self) {
         if let Some(s) = self.unsent.take() {
-            send_back(&mut self.audio, &mut self.unsent, s);
+            send_back(&mut self.audio.retire, &mut self.unsent, s);
         }
         let Some(chain) = self.chain.as_mut() else {
             return;
         };
         while self.unsent.is_none() {
             match chain.take_retired() {
-                Some(s) => send_back(&mut self.audio, &mut self.unsent, s),
+                Some(s) => send_back(&mut self.audio.retire, &mut self.unsent, s),
                 None => break,
             }
         }
@@ -188,9 +165,31 @@ fn fresh<T: Send>(out: &mut triple_buffer::Output<Option<T>>) -> Option<T> {
     }
 }
 
+/// A slot newly published for this epoch, with whether it goes in at once; one built for
+/// another sample rate or block size (never played) goes to `stale` instead.
+fn take_fresh<S: Send>(
+    out: &mut triple_buffer::Output<Option<Published<S>>>,
+    epoch: u64,
+    mut stale: impl FnMut(S),
+) -> Option<(Option<S>, bool)> {
+    match fresh(out)? {
+        Published {
+            epoch: e,
+            slot,
+            instant,
+        } if e == epoch => Some((slot, instant)),
+        Published { slot, .. } => {
+            if let Some(s) = slot {
+                stale(s);
+            }
+            None
+        }
+    }
+}
+
 /// Pushes a slot onto the queue to the loader; keeps it in `unsent` when the queue is full.
-fn send_back(audio: &mut AudioEnd, unsent: &mut Option<Retired>, item: Retired) {
-    if let Err(rtrb::PushError::Full(item)) = audio.retire.push(item) {
+fn send_back(retire: &mut rtrb::Producer<Retired>, unsent: &mut Option<Retired>, item: Retired) {
+    if let Err(rtrb::PushError::Full(item)) = retire.push(item) {
         if unsent.is_none() {
             *unsent = Some(item);
         } else {
