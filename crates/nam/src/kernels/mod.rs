@@ -86,7 +86,7 @@ impl Arith for Wide {
 }
 
 #[cfg(target_arch = "x86_64")]
-mod tanh512;
+pub(crate) mod tanh512;
 #[cfg(target_arch = "x86_64")]
 pub(crate) mod x86;
 

@@ -5,6 +5,8 @@
 use super::LstmConfig;
 use crate::activation::{fast_sigmoid, fast_tanh, sigmoid, tanh, tanh_rational, ActivationMode};
 use crate::conv::{run_block, Isa, PerIsa};
+#[cfg(target_arch = "x86_64")]
+use crate::kernels::tanh512::{tanh_rational_row_avx2, tanh_rational_row_avx512};
 use crate::kernels::{Arith, Level};
 use crate::net::BuildCtx;
 
@@ -177,6 +179,19 @@ impl Lstm {
                 // for the g gate, x * 1 and 0 + 1 * t are exact. The plugin's fast
                 // sigmoid is this formula exactly (0.5 (t + 1) rounds as 0.5 + 0.5 t).
                 match mode {
+                    #[cfg(target_arch = "x86_64")]
+                    ActivationMode::Accurate if A::WIDE || A::AVX2 => {
+                        for (v, &s) in g.iter_mut().zip(&scale) {
+                            *v *= s;
+                        }
+                        // SAFETY: `Wide` only runs in the AVX-512 build, `Fused` in the
+                        // AVX2 one; G = 4H is a multiple of 16 for every size with a copy
+                        // here.
+                        unsafe { tanh_rational_row::<A>(&mut g) };
+                        for ((v, &s), &o) in g.iter_mut().zip(&scale).zip(&off) {
+                            *v = A::madd(o, s, *v);
+                        }
+                    }
                     ActivationMode::Accurate => {
                         for ((v, &s), &o) in g.iter_mut().zip(&scale).zip(&off) {
                             *v = A::madd(o, s, tanh_rational::<A>(s * *v));
@@ -198,6 +213,11 @@ impl Lstm {
                 let mut t = [0.0f32; 32];
                 t[..H].copy_from_slice(c);
                 match mode {
+                    #[cfg(target_arch = "x86_64")]
+                    // SAFETY: as above; `lanes` is 16 or 32.
+                    ActivationMode::Accurate if A::WIDE || A::AVX2 => unsafe {
+                        tanh_rational_row::<A>(&mut t[..lanes])
+                    },
                     ActivationMode::Accurate => {
                         for t in &mut t[..lanes] {
                             *t = tanh_rational::<A>(*t);
@@ -522,6 +542,25 @@ unsafe fn gate_sums_avx2<const H: usize, const G: usize>(
                 ),
             };
             _mm256_storeu_ps(g.as_mut_ptr().add(8 * v), s);
+        }
+    }
+}
+
+/// The LSTM's accurate tanh over a row, in the intrinsics of `A`'s build (the division
+/// as a reciprocal estimate and a Newton step: the recurrence waits on it).
+///
+/// # Safety
+/// `A` is `Wide` (AVX-512) or `Fused` (AVX2 + FMA) and the CPU has that instruction set;
+/// `xs.len()` a multiple of 16.
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+unsafe fn tanh_rational_row<A: Arith>(xs: &mut [f32]) {
+    // SAFETY: the caller's.
+    unsafe {
+        if A::WIDE {
+            tanh_rational_row_avx512(xs)
+        } else {
+            tanh_rational_row_avx2(xs)
         }
     }
 }
