@@ -1,6 +1,8 @@
-//! The AVX-512 tanh: [`tanh_with`](crate::activation::tanh_with) (Cephes' `tanhf`) in
-//! intrinsics, for the WaveNet layers' activation, which costs a third of a layer (about
-//! 30 instructions per 16 samples against 64 multiply-adds in the convolutions).
+//! The vector tanhs in intrinsics. The WaveNets' AVX-512 tanh:
+//! [`tanh_with`](crate::activation::tanh_with) (Cephes' `tanhf`), for the layers'
+//! activation, which costs a third of a layer (about 30 instructions per 16 samples
+//! against 64 multiply-adds in the convolutions). The LSTM's rational tanh in AVX-512 and
+//! AVX2, whose division was the longest link of the recurrence.
 
 use std::arch::x86_64::*;
 
