@@ -97,46 +97,53 @@ pub(super) fn tanh512(x: __m512) -> __m512 {
 #[allow(clippy::excessive_precision)]
 pub(crate) unsafe fn tanh_rational_row_avx512(xs: &mut [f32]) {
     debug_assert!(xs.len().is_multiple_of(16));
-    let c = _mm512_set1_ps;
-    let m = |a: f32, b: f32, y: __m512| _mm512_fmadd_ps(c(b), y, c(a));
-    let mv = |a: __m512, b: __m512, y: __m512| _mm512_fmadd_ps(b, y, a);
     for chunk in xs.chunks_exact_mut(16) {
         // SAFETY: 16 floats.
         unsafe {
-            let x = _mm512_loadu_ps(chunk.as_ptr());
-            let xc = _mm512_min_ps(_mm512_max_ps(x, c(-7.905_311)), c(7.905_311));
-            let x2 = _mm512_mul_ps(xc, xc);
-            let x4 = _mm512_mul_ps(x2, x2);
-            let x8 = _mm512_mul_ps(x4, x4);
-            let p = _mm512_mul_ps(
-                mv(
-                    mv(
-                        m(4.893_524_6e-3, 6.372_619_3e-4, x2),
-                        m(1.485_722_4e-5, 5.122_297e-8, x2),
-                        x4,
-                    ),
-                    mv(
-                        m(-8.604_671_5e-11, 2.000_187_9e-13, x2),
-                        c(-2.760_768_5e-16),
-                        x4,
-                    ),
-                    x8,
-                ),
-                xc,
-            );
-            let q = mv(
-                m(4.893_525_2e-3, 2.268_434_6e-3, x2),
-                m(1.185_347_1e-4, 1.198_258_4e-6, x2),
-                x4,
-            );
-            let r0 = _mm512_rcp14_ps(q);
-            let r1 = _mm512_fmadd_ps(r0, _mm512_fnmadd_ps(q, r0, c(1.0)), r0);
-            let y = _mm512_mul_ps(p, r1);
-            let a = _mm512_abs_ps(x);
-            let tiny = _mm512_cmp_ps_mask::<_CMP_LT_OQ>(a, c(4e-4));
-            _mm512_storeu_ps(chunk.as_mut_ptr(), _mm512_mask_blend_ps(tiny, y, x));
+            let y = tanh_rational512(_mm512_loadu_ps(chunk.as_ptr()));
+            _mm512_storeu_ps(chunk.as_mut_ptr(), y);
         }
     }
+}
+
+/// One vector of [`tanh_rational_row_avx512`].
+#[target_feature(enable = "avx512f,fma")]
+#[inline]
+#[allow(clippy::excessive_precision)]
+pub(crate) fn tanh_rational512(x: __m512) -> __m512 {
+    let c = _mm512_set1_ps;
+    let m = |a: f32, b: f32, y: __m512| _mm512_fmadd_ps(c(b), y, c(a));
+    let mv = |a: __m512, b: __m512, y: __m512| _mm512_fmadd_ps(b, y, a);
+    let xc = _mm512_min_ps(_mm512_max_ps(x, c(-7.905_311)), c(7.905_311));
+    let x2 = _mm512_mul_ps(xc, xc);
+    let x4 = _mm512_mul_ps(x2, x2);
+    let x8 = _mm512_mul_ps(x4, x4);
+    let p = _mm512_mul_ps(
+        mv(
+            mv(
+                m(4.893_524_6e-3, 6.372_619_3e-4, x2),
+                m(1.485_722_4e-5, 5.122_297e-8, x2),
+                x4,
+            ),
+            mv(
+                m(-8.604_671_5e-11, 2.000_187_9e-13, x2),
+                c(-2.760_768_5e-16),
+                x4,
+            ),
+            x8,
+        ),
+        xc,
+    );
+    let q = mv(
+        m(4.893_525_2e-3, 2.268_434_6e-3, x2),
+        m(1.185_347_1e-4, 1.198_258_4e-6, x2),
+        x4,
+    );
+    let r0 = _mm512_rcp14_ps(q);
+    let r1 = _mm512_fmadd_ps(r0, _mm512_fnmadd_ps(q, r0, c(1.0)), r0);
+    let y = _mm512_mul_ps(p, r1);
+    let tiny = _mm512_cmp_ps_mask::<_CMP_LT_OQ>(_mm512_abs_ps(x), c(4e-4));
+    _mm512_mask_blend_ps(tiny, y, x)
 }
 
 /// [`tanh_rational_row_avx512`] for AVX2 (a row whose length is a multiple of 8): the

@@ -162,6 +162,17 @@ impl Lstm {
                 };
                 let mut g = [0.0f32; G];
                 #[cfg(target_arch = "x86_64")]
+                if A::WIDE && H.is_multiple_of(16) && mode == ActivationMode::Accurate {
+                    // SAFETY: `Wide` only runs in the AVX-512 build (checked at build).
+                    unsafe {
+                        gate_sums_avx512::<H, G>(bias, cols, input, h, &mut g);
+                        let c: &mut [f32; H] = (&mut layer.c[..]).try_into().expect("H cells");
+                        cell_avx512::<H, G>(&g, c, h);
+                    }
+                    below = *h;
+                    continue;
+                }
+                #[cfg(target_arch = "x86_64")]
                 if A::WIDE {
                     // SAFETY: `Wide` only runs in the AVX-512 build (checked at build).
                     unsafe { gate_sums_avx512::<H, G>(bias, cols, input, h, &mut g) };
@@ -561,6 +572,44 @@ unsafe fn tanh_rational_row<A: Arith>(xs: &mut [f32]) {
             tanh_rational_row_avx512(xs)
         } else {
             tanh_rational_row_avx2(xs)
+        }
+    }
+}
+
+/// The step after the gate sums, for a hidden size that is a whole number of AVX-512
+/// vectors: each gate a vector, the cell and the output computed in registers, with the
+/// same operations in the same order as the portable step (so the same bits as the
+/// row-at-a-time AVX-512 path).
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,fma")]
+#[inline]
+unsafe fn cell_avx512<const H: usize, const G: usize>(
+    g: &[f32; G],
+    c: &mut [f32; H],
+    h: &mut [f32; H],
+) {
+    use crate::kernels::tanh512::tanh_rational512;
+    use std::arch::x86_64::*;
+    assert!(H.is_multiple_of(16) && G == 4 * H);
+    let half = _mm512_set1_ps(0.5);
+    let sigmoid = |v: __m512| _mm512_fmadd_ps(half, tanh_rational512(_mm512_mul_ps(half, v)), half);
+    // SAFETY: every load and store is 16 floats inside `g`, `c` or `h`.
+    unsafe {
+        for k in (0..H).step_by(16) {
+            let at = |o: usize| _mm512_loadu_ps(g.as_ptr().add(o + k));
+            let i = sigmoid(at(0));
+            let f = sigmoid(at(H));
+            let gg = _mm512_fmadd_ps(
+                _mm512_set1_ps(1.0),
+                tanh_rational512(_mm512_mul_ps(_mm512_set1_ps(1.0), at(2 * H))),
+                _mm512_setzero_ps(),
+            );
+            let o = sigmoid(at(3 * H));
+            let cv = _mm512_loadu_ps(c.as_ptr().add(k));
+            let cn = _mm512_fmadd_ps(i, gg, _mm512_mul_ps(f, cv));
+            _mm512_storeu_ps(c.as_mut_ptr().add(k), cn);
+            let hv = _mm512_mul_ps(o, tanh_rational512(cn));
+            _mm512_storeu_ps(h.as_mut_ptr().add(k), hv);
         }
     }
 }
