@@ -24,6 +24,52 @@ fn median(mut v: Vec<f64>) -> f64 {
     v[v.len() / 2]
 }
 
+/// The plugin, loaded in-process as a host loads the bundle, active at `block`.
+fn plugin_at(block: usize) -> common::Instance {
+    let entry =
+        unsafe { PluginEntry::load_from_raw(&tubeless::clap_entry, c"/in-process/Tubeless.clap") }
+            .unwrap();
+    let mut plugin = common::Instance::from_entry(entry);
+    plugin.activate(RATE, block as u32);
+    plugin
+}
+
+/// Stereo input and output buffers for a whole run.
+struct Stereo {
+    l: Vec<f32>,
+    r: Vec<f32>,
+    ol: Vec<f32>,
+    or: Vec<f32>,
+}
+
+impl Stereo {
+    fn new(n: usize) -> Self {
+        let z = || vec![0.0f32; n];
+        Stereo {
+            l: z(),
+            r: z(),
+            ol: z(),
+            or: z(),
+        }
+    }
+
+    /// `input` on both channels through `plugin`, in host blocks of `block`.
+    fn play(&mut self, plugin: &mut common::Instance, input: &[f32], block: usize) {
+        self.l.copy_from_slice(input);
+        self.r.copy_from_slice(input);
+        let n = input.len();
+        let mut at = 0;
+        while at < n {
+            let k = block.min(n - at);
+            plugin.process(
+                &mut [&mut self.l[at..at + k], &mut self.r[at..at + k]],
+                &mut [&mut self.ol[at..at + k], &mut self.or[at..at + k]],
+            );
+            at += k;
+        }
+    }
+}
+
 fn main() {
     let models = [
         (
@@ -43,31 +89,17 @@ fn main() {
         "{:<28} {:>6} {:>12} {:>12} {:>9} {:>9}",
         "model", "block", "engine ns/s", "plugin ns/s", "overhead", "no-model"
     );
-    // The last column: the plugin with no model (the wrapper and the chain on their own)
-    // over the engine, the overhead free of the engines' placement.
+    // The plugin with no model: what the wrapper and the chain cost on their own. Its
+    // share of each engine is the last column, the overhead free of the engines'
+    // placement.
     let mut no_model = [0.0f64; 2];
-    // The plugin with no model: what the wrapper and the chain cost on their own.
     for block in [64usize, 512] {
-        let entry = unsafe {
-            PluginEntry::load_from_raw(&tubeless::clap_entry, c"/in-process/Tubeless.clap")
-        }
-        .unwrap();
-        let mut plugin = common::Instance::from_entry(entry);
-        plugin.activate(RATE, block as u32);
-        let (mut l, mut r) = (input.clone(), input.clone());
-        let (mut ol, mut or) = (vec![0.0f32; n], vec![0.0f32; n]);
+        let mut plugin = plugin_at(block);
+        let mut io = Stereo::new(n);
         let mut times = Vec::new();
         for _ in 0..ROUNDS {
             let t = Instant::now();
-            let mut at = 0;
-            while at < n {
-                let k = block.min(n - at);
-                plugin.process(
-                    &mut [&mut l[at..at + k], &mut r[at..at + k]],
-                    &mut [&mut ol[at..at + k], &mut or[at..at + k]],
-                );
-                at += k;
-            }
+            io.play(&mut plugin, &input, block);
             times.push(t.elapsed().as_secs_f64() * 1e9 / n as f64);
         }
         no_model[block / 512] = median(times);
@@ -99,12 +131,7 @@ fn main() {
                     )
                     .unwrap(),
                 );
-                let entry = unsafe {
-                    PluginEntry::load_from_raw(&tubeless::clap_entry, c"/in-process/Tubeless.clap")
-                }
-                .unwrap();
-                let mut plugin = common::Instance::from_entry(entry);
-                plugin.activate(RATE, block as u32);
+                let mut plugin = plugin_at(block);
                 let base = common::state_json(&plugin.save_state());
                 let state =
                     common::with_model_field(&base, &json!({ "path": path.display().to_string() }));
@@ -113,8 +140,7 @@ fn main() {
             }
 
             let mut buf = input.clone();
-            let (mut l, mut r) = (input.clone(), input.clone());
-            let (mut ol, mut or) = (vec![0.0f32; n], vec![0.0f32; n]);
+            let mut io = Stereo::new(n);
             let mut run_engines = || {
                 let t = Instant::now();
                 for engine in &mut engines {
@@ -128,17 +154,7 @@ fn main() {
             let mut run_plugins = || {
                 let t = Instant::now();
                 for plugin in &mut plugins {
-                    l.copy_from_slice(&input);
-                    r.copy_from_slice(&input);
-                    let mut at = 0;
-                    while at < n {
-                        let k = block.min(n - at);
-                        plugin.process(
-                            &mut [&mut l[at..at + k], &mut r[at..at + k]],
-                            &mut [&mut ol[at..at + k], &mut or[at..at + k]],
-                        );
-                        at += k;
-                    }
+                    io.play(plugin, &input, block);
                 }
                 t.elapsed().as_secs_f64() / INSTANCES as f64
             };
