@@ -8,6 +8,7 @@
 //! slack and jumps back (copying only the history) when the slack is used up, so the copy
 //! costs well under one float per sample and channel.
 
+use crate::floats::{Floats, PAD};
 #[cfg(target_arch = "x86_64")]
 use crate::kernels::x86;
 use crate::kernels::{
@@ -34,7 +35,7 @@ pub(crate) fn spread(len: usize) -> usize {
 
 /// `rows` channels with `history` samples of past kept before the write position.
 pub(crate) struct Hist {
-    pub buf: Vec<f32>,
+    pub buf: Floats,
     pub rows: usize,
     /// Distance between rows.
     pub cap: usize,
@@ -47,6 +48,7 @@ impl Hist {
     /// Floats a `Hist` of this shape allocates (for the memory limit, before building).
     pub fn floats(rows: usize, history: usize, max_block: usize) -> usize {
         rows.saturating_mul(Self::capacity(history, max_block))
+            .saturating_add(PAD)
     }
 
     fn capacity(history: usize, max_block: usize) -> usize {
@@ -62,7 +64,7 @@ impl Hist {
     pub fn new(rows: usize, history: usize, max_block: usize) -> Self {
         let cap = Self::capacity(history, max_block);
         Hist {
-            buf: vec![0.0; rows * cap],
+            buf: Floats::zeroed(rows * cap),
             rows,
             cap,
             pos: history,

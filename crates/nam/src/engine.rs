@@ -165,6 +165,7 @@ impl Engine {
             });
         }
         file.engine_bytes(max_block)?;
+        crate::floats::Layout::begin();
         let ctx = BuildCtx {
             max_block,
             mode: options.activations,

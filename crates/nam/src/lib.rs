@@ -16,6 +16,7 @@ mod convnet;
 mod engine;
 mod error;
 mod file;
+mod floats;
 mod json;
 mod kernels;
 pub mod limits;

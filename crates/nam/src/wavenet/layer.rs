@@ -7,6 +7,7 @@ use super::config::*;
 use super::film::Film;
 use crate::activation::{Activation, ActivationMode};
 use crate::conv::{Conv, Hist, Isa};
+use crate::floats::Floats;
 use crate::kernels::add;
 
 pub(super) struct Layer {
@@ -31,17 +32,17 @@ pub(super) struct Layer {
 pub(super) struct Scratch {
     pub mb: usize,
     /// The dilated conv's output, then the activation in its top rows.
-    pub z: Vec<f32>,
+    pub z: Floats,
     /// A layer's raw input when `conv_pre_film` replaces its history with the FiLMed one.
-    pub raw: Vec<f32>,
+    pub raw: Floats,
     /// A conv's output waiting for its post-FiLM (mixin, layer 1x1, head 1x1).
-    pub tmp: Vec<f32>,
+    pub tmp: Floats,
     /// FiLM projections.
-    pub proj: Vec<f32>,
+    pub proj: Floats,
     /// The condition after `input_mixin_pre_film`.
-    pub cond2: Vec<f32>,
+    pub cond2: Floats,
     /// Blended gating's pre-activation, one row.
-    pub row: Vec<f32>,
+    pub row: Floats,
 }
 
 impl Layer {

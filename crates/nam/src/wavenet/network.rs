@@ -10,6 +10,7 @@ use super::layer::{Layer, Scratch};
 use crate::activation::{Activation, ActivationMode};
 use crate::conv::{Conv, Hist, Isa, Weights};
 use crate::file::NamFile;
+use crate::floats::{Floats, PAD};
 use crate::kernels::{fill_rows, Fused, Level, Plain, Wide};
 use crate::net::{BuildCtx, Net};
 
@@ -112,7 +113,8 @@ impl Dims {
             + self.row
             + self.head
             + 2 * self.post;
-        rows.saturating_mul(mb)
+        // Each of the 13 buffers may be shifted to its place in the layout.
+        rows.saturating_mul(mb).saturating_add(13 * PAD)
     }
 }
 
@@ -131,15 +133,15 @@ pub struct WaveNet {
     /// Silence run after the condition DSP's own prewarm (the network's history).
     main_warm: usize,
     /// The model input (one row); the condition too, without a condition DSP.
-    input: Vec<f32>,
+    input: Floats,
     /// The condition DSP's output.
-    cond: Vec<f32>,
+    cond: Floats,
     /// An array's input and output residual streams.
-    x_in: Vec<f32>,
-    x_out: Vec<f32>,
+    x_in: Floats,
+    x_out: Floats,
     /// A head's output: the next array's initial accumulator; the last one's is the output.
-    head_io: Vec<f32>,
-    post_io: [Vec<f32>; 2],
+    head_io: Floats,
+    post_io: [Floats; 2],
     s: Scratch,
     /// The state and output after a long silence, taken at the first prewarm (see
     /// [`Silence`]); `None` until then, and for a net whose state is not a function of
@@ -222,7 +224,7 @@ impl WaveNet {
         let head_scale = w.take(1)[0];
         debug_assert_eq!(w.read(), weights.len());
         let d = Dims::of(cfg);
-        let buf = |rows: usize| vec![0.0f32; rows * mb];
+        let buf = |rows: usize| Floats::zeroed(rows * mb);
         WaveNet {
             level: ctx.level,
             mode: ctx.mode,
