@@ -4,25 +4,34 @@
 /// One-pole/one-zero DC blocker, y[n] = x[n] - x[n-1] + r y[n-1]. Real-time safe:
 /// `process` neither allocates nor panics.
 ///
-/// It runs four samples a step on a grid fixed to the stream (not to the call): inside a
-/// step, y[k] = s[k] + r^(k+1) y[-1], with s the recursion started from rest at the
-/// step. Only the last term waits on the previous step, so the loop runs at the adds'
-/// throughput rather than the recursion's latency, and a call that starts or ends
-/// mid-step does the same arithmetic sample by sample: any split of the stream gives the
-/// same samples.
+/// The recursion is serial, and one sample at a time it runs at the latency of a
+/// multiply, an add and the denormal guard (about a nanosecond a sample, the costliest
+/// stage of the plugin's own work). Here it runs sixteen samples a step on a grid fixed
+/// to the stream: inside a step y[k] = s[k] + r^(k+1) y[-1], with s the recursion from
+/// rest, computed a quad at a time as a small matrix product plus the previous quad's
+/// last value; only y[-1] waits on the previous step. Each sample of a step depends on that step's
+/// earlier samples alone, so a call that starts or ends mid-step recomputes the step with
+/// what it has (the rest zero) and keeps its own samples: any split of the stream gives
+/// the same samples.
 #[derive(Debug, Clone)]
 pub struct DcBlocker {
-    r: f32,
-    /// r, r^2, r^3, r^4.
-    rp: [f32; 4],
+    /// r^(k+1) for k in 0..STEP, rounded once each from f64 (products of rounded powers
+    /// would shift the pole).
+    rp: [f32; STEP],
+    /// m[i][j]: what a difference at sample i of a quad adds to sample j (r^(j-i), 0
+    /// before it).
+    m: [[f32; 4]; 4],
+    /// The input before the current step.
     x1: f32,
     /// The output before the current step.
     y0: f32,
-    /// The step's recursion from rest so far.
-    s: f32,
+    /// The current step's input so far (zero after it).
+    pending: [f32; STEP],
     /// Samples of the current step done.
     phase: usize,
 }
+
+const STEP: usize = 16;
 
 /// The reference plugin's corner frequency.
 pub const DC_BLOCKER_HZ: f64 = 5.0;
@@ -30,11 +39,11 @@ pub const DC_BLOCKER_HZ: f64 = 5.0;
 impl DcBlocker {
     pub fn new(sample_rate: f64) -> Self {
         let mut d = DcBlocker {
-            r: 0.0,
-            rp: [0.0; 4],
+            rp: [0.0; STEP],
+            m: [[0.0; 4]; 4],
             x1: 0.0,
             y0: 0.0,
-            s: 0.0,
+            pending: [0.0; STEP],
             phase: 0,
         };
         d.reset(sample_rate);
@@ -47,59 +56,90 @@ impl DcBlocker {
         } else {
             48_000.0
         };
-        let r = (-2.0 * std::f64::consts::PI * DC_BLOCKER_HZ / rate).exp() as f32;
-        self.r = r;
-        // Rounded once from f64: four f32 products would shift the pole.
-        let p = |k: i32| (r as f64).powi(k) as f32;
-        self.rp = [r, p(2), p(3), p(4)];
+        let r = (-2.0 * std::f64::consts::PI * DC_BLOCKER_HZ / rate).exp() as f32 as f64;
+        self.rp = std::array::from_fn(|k| r.powi(k as i32 + 1) as f32);
+        self.m = std::array::from_fn(|i| {
+            std::array::from_fn(|j| {
+                if j >= i {
+                    r.powi((j - i) as i32) as f32
+                } else {
+                    0.0
+                }
+            })
+        });
         self.x1 = 0.0;
         self.y0 = 0.0;
-        self.s = 0.0;
+        self.pending = [0.0; STEP];
         self.phase = 0;
     }
 
+    #[inline(always)]
     pub fn process(&mut self, buf: &mut [f32]) {
-        let head = ((4 - self.phase) & 3).min(buf.len());
-        let (head, rest) = buf.split_at_mut(head);
-        for x in head {
-            *x = self.tick(*x);
+        let mut at = 0;
+        if self.phase > 0 {
+            let take = (STEP - self.phase).min(buf.len());
+            let (p, k) = (self.phase, take);
+            self.pending[p..p + k].copy_from_slice(&buf[..k]);
+            let y = self.step(&self.pending);
+            buf[..k].copy_from_slice(&y[p..p + k]);
+            self.phase += k;
+            at = k;
+            if self.phase == STEP {
+                self.finish(&y);
+            }
         }
-        let (r, rp) = (self.r, self.rp);
-        let (mut x1, mut y0) = (self.x1, self.y0);
-        let mut quads = rest.chunks_exact_mut(4);
-        for q in &mut quads {
-            let s0 = q[0] - x1;
-            let s1 = (q[1] - q[0]) + r * s0;
-            let s2 = (q[2] - q[1]) + r * s1;
-            let s3 = (q[3] - q[2]) + r * s2;
-            x1 = q[3];
-            q[0] = s0 + rp[0] * y0;
-            q[1] = s1 + rp[1] * y0;
-            q[2] = s2 + rp[2] * y0;
-            q[3] = s3 + rp[3] * y0;
-            y0 = flush(q[3]);
+        let mut steps = buf[at..].chunks_exact_mut(STEP);
+        for c in &mut steps {
+            let x: &mut [f32; STEP] = c.try_into().expect("chunks of STEP");
+            let y = self.step(x);
+            self.pending = *x;
+            self.finish(&y);
+            *x = y;
         }
-        (self.x1, self.y0) = (x1, y0);
-        for x in quads.into_remainder() {
-            *x = self.tick(*x);
+        let rest = steps.into_remainder();
+        if !rest.is_empty() {
+            let k = rest.len();
+            self.pending[..k].copy_from_slice(rest);
+            self.pending[k..].fill(0.0);
+            let y = self.step(&self.pending);
+            rest.copy_from_slice(&y[..k]);
+            self.phase = k;
         }
     }
 
-    /// One sample with the step's arithmetic (the same as the four-sample loop's).
-    #[inline]
-    fn tick(&mut self, x: f32) -> f32 {
-        let d = x - self.x1;
-        self.x1 = x;
-        self.s = if self.phase == 0 {
-            d
-        } else {
-            d + self.r * self.s
-        };
-        let y = self.s + self.rp[self.phase] * self.y0;
-        if self.phase == 3 {
-            self.y0 = flush(y);
+    /// A whole step has run: its last input and output carry into the next.
+    #[inline(always)]
+    fn finish(&mut self, y: &[f32; STEP]) {
+        self.x1 = self.pending[STEP - 1];
+        self.y0 = flush(y[STEP - 1]);
+        self.phase = 0;
+        self.pending = [0.0; STEP];
+    }
+
+    /// One step's output from its input, the input before it and the output before it.
+    #[inline(always)]
+    fn step(&self, x: &[f32; STEP]) -> [f32; STEP] {
+        let (rp, m) = (&self.rp, &self.m);
+        let mut y = [0.0f32; STEP];
+        // The recursion from rest, a quad at a time: the quad's differences through the
+        // matrix of powers, plus the previous quad's last value carried on.
+        let mut carry = 0.0f32;
+        for q in 0..STEP / 4 {
+            let b = 4 * q;
+            let d: [f32; 4] = std::array::from_fn(|i| {
+                let before = if b + i == 0 { self.x1 } else { x[b + i - 1] };
+                x[b + i] - before
+            });
+            let s: [f32; 4] = std::array::from_fn(|j| {
+                rp[j] * carry + d[0] * m[0][j] + d[1] * m[1][j] + d[2] * m[2][j] + d[3] * m[3][j]
+            });
+            carry = s[3];
+            y[b..b + 4].copy_from_slice(&s);
         }
-        self.phase = (self.phase + 1) & 3;
+        let y0 = self.y0;
+        for (y, p) in y.iter_mut().zip(rp) {
+            *y += p * y0;
+        }
         y
     }
 }
@@ -160,7 +200,14 @@ mod tests {
         let (e, e_serial) = (err(&whole), err(&serial));
         println!("max error vs f64: four-sample steps {e:.2e}, plain recursion {e_serial:.2e}");
         assert!(e <= 1.5 * e_serial && e < 1e-5, "{e} vs {e_serial}");
-        for pattern in [&[1usize][..], &[3], &[7, 1, 2], &[64], &[5, 511, 4]] {
+        for pattern in [
+            &[1usize][..],
+            &[3],
+            &[7, 1, 2],
+            &[15, 17],
+            &[64],
+            &[5, 511, 4],
+        ] {
             let mut d = DcBlocker::new(rate);
             let mut y = x.clone();
             let (mut at, mut k) = (0, 0);
