@@ -77,6 +77,8 @@ pub struct NoiseGate {
     /// alpha^j for j in 0..=max_block: the detector's decay over j samples, for the
     /// open gate's block-at-once path.
     decay: Vec<f64>,
+    /// `decay[..max_block]` reversed: the weights of a block's samples, oldest first.
+    weights: Vec<f64>,
 }
 
 impl NoiseGate {
@@ -106,6 +108,7 @@ impl NoiseGate {
             stored: 0,
             uniform: Some(1.0),
             decay: vec![1.0; max_block.max(1) + 1],
+            weights: vec![1.0; max_block.max(1)],
         };
         g.derive();
         g
@@ -125,6 +128,10 @@ impl NoiseGate {
         for d in self.decay.iter_mut() {
             *d = p;
             p *= self.alpha;
+        }
+        let mb = self.weights.len();
+        for (w, d) in self.weights.iter_mut().zip(self.decay[..mb].iter().rev()) {
+            *w = *d;
         }
     }
 
@@ -224,6 +231,7 @@ impl NoiseGate {
     /// Runs the detector over `input` (the chain's input, before the model) and stores
     /// a gain per sample for `apply`. Blocks longer than `max_block()` still advance
     /// the detector; their excess samples get the block's last gain.
+    #[inline(always)]
     pub fn detect(&mut self, input: &[f32]) {
         let n = input.len();
         self.stored = n.min(self.gains.len());
@@ -286,6 +294,7 @@ impl NoiseGate {
     /// sum: level_n = alpha^n level + beta sum(alpha^(n-1-k) x_k^2). One pass of
     /// vector arithmetic instead of a per-sample recursion: an open, playing gate costs
     /// next to nothing.
+    #[inline(always)]
     fn stays_open(&mut self, input: &[f32]) -> bool {
         let n = input.len();
         let an = self.decay[n];
@@ -293,26 +302,33 @@ impl NoiseGate {
         if self.level > CEILING_POWER || an * self.level < self.threshold_power * (1.0 + 1e-9) {
             return false;
         }
-        let weights = &self.decay[..n];
-        let (mut acc, mut peak) = ([0.0f64; 4], [0.0f64; 4]);
-        let (xs, ws) = (input.chunks_exact(4), weights.rchunks_exact(4));
+        // alpha^(n-1-k) for sample k (`n` is at most the weights' length: checked by
+        // `detect`).
+        let weights = &self.weights[self.weights.len() - n..];
+        // Eight partial sums (two 4-wide vectors of f64), the largest magnitude in f32
+        // lanes: squaring is monotone, so (max |x|)^2 is the largest power exactly.
+        let (mut lo, mut hi, mut top) = ([0.0f64; 4], [0.0f64; 4], [0.0f32; 8]);
+        let (xs, ws) = (input.chunks_exact(8), weights.chunks_exact(8));
         let (xt, wt) = (xs.remainder(), ws.remainder());
         for (x, w) in xs.zip(ws) {
+            let v: [f32; 8] = std::array::from_fn(|j| clean(x[j]));
             for j in 0..4 {
-                let p = (clean(x[j]) as f64).powi(2);
-                // rchunks: w[3 - j] is alpha^(n-1-k) for sample k.
-                acc[j] += w[3 - j] * p;
-                peak[j] = peak[j].max(p);
+                lo[j] += w[j] * (v[j] as f64 * v[j] as f64);
+                hi[j] += w[4 + j] * (v[4 + j] as f64 * v[4 + j] as f64);
+            }
+            for j in 0..8 {
+                let a = v[j].abs();
+                top[j] = if a > top[j] { a } else { top[j] };
             }
         }
-        let mut sum = acc.iter().sum::<f64>();
-        let mut top = peak.iter().fold(0.0f64, |m, v| m.max(*v));
-        for (x, w) in xt.iter().zip(wt.iter().rev()) {
-            let p = (clean(*x) as f64).powi(2);
-            sum += w * p;
-            top = top.max(p);
+        let mut sum = ((lo[0] + hi[0]) + (lo[1] + hi[1])) + ((lo[2] + hi[2]) + (lo[3] + hi[3]));
+        let mut top = top.iter().fold(0.0f32, |m, v| m.max(*v));
+        for (x, w) in xt.iter().zip(wt) {
+            let v = clean(*x);
+            sum += w * (v as f64 * v as f64);
+            top = top.max(v.abs());
         }
-        if top > CEILING_POWER {
+        if top as f64 * top as f64 > CEILING_POWER {
             // The reference clamps the level per sample: take the exact path.
             return false;
         }
@@ -357,6 +373,7 @@ impl NoiseGate {
 
     /// Multiplies `output` (the model's output for the block given to `detect`) by the
     /// stored gains. Nothing happens while the gate is open.
+    #[inline]
     pub fn apply(&mut self, output: &mut [f32]) {
         match self.uniform {
             Some(1.0) => return,
