@@ -81,6 +81,7 @@ impl Lane {
 
     /// This block into `out`: side A on `a_in`; side B on `b_in` when dual mono is on
     /// (else side B settles). Both get the lane's level.
+    #[inline]
     pub fn run(&mut self, a_in: &[f32], b_in: Option<&[f32]>, size: f32) {
         let n = a_in.len();
         if let Some(slot) = self.slot.as_deref_mut() {
