@@ -290,6 +290,37 @@ impl Conv {
         }
     }
 
+    /// `dst = x + (W * src + b)` for the rows of `x` (`x_stride` apart): a residual
+    /// connection, the same bits as copying `x` into `dst` and [`Conv::accumulate_biased`],
+    /// with the kernel reading `x` where it lies.
+    #[inline(always)]
+    #[allow(clippy::too_many_arguments)]
+    pub fn residual_biased<A: Isa>(
+        &self,
+        dst: &mut [f32],
+        dst_stride: usize,
+        src: &[f32],
+        n: usize,
+        x: &[f32],
+        x_stride: usize,
+    ) {
+        if self.bias.is_some() && !self.single {
+            A::conv(
+                self,
+                dst,
+                dst_stride,
+                src,
+                n,
+                Start::AddBiasedFrom(x, x_stride),
+            );
+            return;
+        }
+        for r in 0..self.out_channels {
+            dst[r * dst_stride..][..n].copy_from_slice(&x[r * x_stride..][..n]);
+        }
+        self.accumulate_biased::<A>(dst, dst_stride, src, n);
+    }
+
     /// A plain WaveNet layer's front half in one pass, where the build has a kernel for
     /// it (AVX-512): `z = tanh(W * src + b + mix * cond)`, `acc += z` (`z` and `acc` rows
     /// `mb` and `acc_stride` apart). `mix` must be a one-row, one-tap convolution (a mono
@@ -387,7 +418,16 @@ impl Conv {
             let epi = match (start, bias) {
                 (Start::Set, b) => Epi::Set(b),
                 (Start::AddBiased, Some(b)) => Epi::AddBias(b),
-                (_, _) => Epi::Add,
+                (Start::AddBiasedFrom(x, stride), Some(b)) => Epi::AddBiasFrom {
+                    bias: b,
+                    from: &x[g * og * stride..],
+                    stride,
+                },
+                (start, _) => {
+                    // `residual_biased` only asks for a residual with a bias.
+                    debug_assert!(!matches!(start, Start::AddBiasedFrom(..)));
+                    Epi::Add
+                }
             };
             kernel(
                 &mut dst[g * og * dst_stride..],
@@ -404,11 +444,13 @@ impl Conv {
 }
 
 /// What a convolution does with its destination (see `Conv::compute`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Start {
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Start<'a> {
     Set,
     Add,
     AddBiased,
+    /// `dst = x + (W * src + b)`, `x`'s rows this far apart.
+    AddBiasedFrom(&'a [f32], usize),
 }
 
 /// The instruction set a network runs in. Each convolution is one out-of-line call into

@@ -130,15 +130,25 @@ pub enum Epi<'a> {
     /// `dst = (S + bias[o]) + dst`: the sum and its bias, then what `dst` held (a
     /// residual, a mixin).
     AddBias(&'a [f32]),
+    /// `dst = (S + bias[o]) + from[o * stride + t]`: [`Epi::AddBias`] with the residual
+    /// read where it lies instead of first copied into `dst` (the same bits, one trip
+    /// through memory fewer).
+    AddBiasFrom {
+        bias: &'a [f32],
+        from: &'a [f32],
+        stride: usize,
+    },
 }
 
 impl Epi<'_> {
+    /// Sample `t` of row `o`.
     #[inline(always)]
-    pub fn apply(self, o: usize, s: f32, d: &mut f32) {
+    pub fn apply(self, o: usize, t: usize, s: f32, d: &mut f32) {
         *d = match self {
             Epi::Set(b) => s + b.map_or(0.0, |b| b[o]),
             Epi::Add => s + *d,
             Epi::AddBias(b) => (s + b[o]) + *d,
+            Epi::AddBiasFrom { bias, from, stride } => (s + bias[o]) + from[o * stride + t],
         };
     }
 }
@@ -183,8 +193,8 @@ pub fn mac_rows<A: Arith, const T: usize>(
             }
             for (r, a) in acc.iter().enumerate() {
                 let d = &mut dst[(o + r) * dst_stride + t0..][..T];
-                for (d, &s) in d.iter_mut().zip(a) {
-                    epi.apply(o + r, s, d);
+                for (t, (d, &s)) in d.iter_mut().zip(a).enumerate() {
+                    epi.apply(o + r, t0 + t, s, d);
                 }
             }
             t0 += T;
@@ -196,7 +206,7 @@ pub fn mac_rows<A: Arith, const T: usize>(
                 for (j, &off) in rows.iter().enumerate() {
                     s = A::madd(s, wg[4 * j + r], src[off + t]);
                 }
-                epi.apply(o + r, s, &mut d[t]);
+                epi.apply(o + r, t, s, &mut d[t]);
             }
         }
     }
@@ -213,8 +223,8 @@ pub fn mac_rows<A: Arith, const T: usize>(
                 }
             }
             let d = &mut dst[o * dst_stride + t0..][..T];
-            for (d, &s) in d.iter_mut().zip(&a) {
-                epi.apply(o, s, d);
+            for (t, (d, &s)) in d.iter_mut().zip(&a).enumerate() {
+                epi.apply(o, t0 + t, s, d);
             }
             t0 += T;
         }
@@ -224,7 +234,7 @@ pub fn mac_rows<A: Arith, const T: usize>(
             for (&off, &wj) in rows.iter().zip(wr) {
                 s = A::madd(s, wj, src[off + t]);
             }
-            epi.apply(o, s, &mut d[t]);
+            epi.apply(o, t, s, &mut d[t]);
         }
     }
 }

@@ -67,6 +67,8 @@ fn check(
             && w.len() >= n_out * rows.len()
             && match epi {
                 Epi::Set(Some(b)) | Epi::AddBias(b) => b.len() >= n_out,
+                Epi::AddBiasFrom { bias, from, stride } =>
+                    bias.len() >= n_out && (n_out - 1) * stride + n <= from.len(),
                 _ => true,
             },
         "kernel bounds"
@@ -251,6 +253,10 @@ unsafe fn store512<const V: usize>(k: &K, o: usize, t0: usize, mask: __mmask16, 
                     _mm512_add_ps(a, _mm512_set1_ps(*b.get_unchecked(o))),
                     load512::<V>(p, v, mask),
                 ),
+                Epi::AddBiasFrom { bias, from, stride } => _mm512_add_ps(
+                    _mm512_add_ps(a, _mm512_set1_ps(*bias.get_unchecked(o))),
+                    load512::<V>(from.as_ptr().add(o * stride + t0), v, mask),
+                ),
             };
             if v + 1 == V {
                 _mm512_mask_storeu_ps(p.add(16 * v), mask, y);
@@ -409,6 +415,10 @@ unsafe fn store256<const V: usize, const M: bool>(
                 Epi::AddBias(b) => _mm256_add_ps(
                     _mm256_add_ps(a, _mm256_set1_ps(*b.get_unchecked(o))),
                     load256::<V, M>(p, v, mask),
+                ),
+                Epi::AddBiasFrom { bias, from, stride } => _mm256_add_ps(
+                    _mm256_add_ps(a, _mm256_set1_ps(*bias.get_unchecked(o))),
+                    load256::<V, M>(from.as_ptr().add(o * stride + t0), v, mask),
                 ),
             };
             if M && v + 1 == V {

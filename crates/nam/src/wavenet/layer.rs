@@ -231,10 +231,7 @@ impl Layer {
                 None => {
                     // input + (1x1 sum + bias): the sum and its bias first, as
                     // NeuralAmpModelerCore adds them; then the residual.
-                    for r in 0..c {
-                        dst[r * dst_stride..][..n].copy_from_slice(&x[r * x_stride..][..n]);
-                    }
-                    l.accumulate_biased::<A>(dst, dst_stride, z, n);
+                    l.residual_biased::<A>(dst, dst_stride, z, n, x, x_stride);
                 }
             },
             None => sum_into(dst, z),
