@@ -8,7 +8,7 @@
 //! slack and jumps back (copying only the history) when the slack is used up, so the copy
 //! costs well under one float per sample and channel.
 
-use crate::floats::{Floats, PAD};
+use crate::floats::{Floats, GAP};
 #[cfg(target_arch = "x86_64")]
 use crate::kernels::x86;
 use crate::kernels::{
@@ -48,7 +48,7 @@ impl Hist {
     /// Floats a `Hist` of this shape allocates (for the memory limit, before building).
     pub fn floats(rows: usize, history: usize, max_block: usize) -> usize {
         rows.saturating_mul(Self::capacity(history, max_block))
-            .saturating_add(PAD)
+            .saturating_add(GAP)
     }
 
     fn capacity(history: usize, max_block: usize) -> usize {

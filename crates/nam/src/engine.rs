@@ -165,14 +165,13 @@ impl Engine {
             });
         }
         file.engine_bytes(max_block)?;
-        crate::floats::Layout::begin();
         let ctx = BuildCtx {
             max_block,
             mode: options.activations,
             level: options.kernels.level(),
         };
         let steps = file.size_steps();
-        let top = match steps.len() {
+        let build = || match steps.len() {
             0 => Top::One(Net::build(file, &ctx)),
             1 => Top::One(Net::build(&steps[0].model, &ctx)),
             _ => {
@@ -186,6 +185,16 @@ impl Engine {
                 )))
             }
         };
+        // Twice: the first build measures the layout's slab, the second lays itself out
+        // in one allocation of exactly that size (an estimate would waste its margin in
+        // every instance).
+        let slab = {
+            let layout = crate::floats::Layout::begin(0);
+            drop(build());
+            layout.placed()
+        };
+        let _layout = crate::floats::Layout::begin(slab);
+        let top = build();
         let info = |f: &NamFile| (f.receptive_field(), f.prewarm_samples());
         let mut engine = Engine {
             top,

@@ -1,59 +1,125 @@
-//! [`Floats`]: the working buffers of a network (histories, scratch, streams between
-//! layers), each placed at an address within its 4 KiB page that the build chooses
-//! rather than the allocator.
+//! [`Floats`]: the working buffers and weights of a network (histories, scratch, streams
+//! between layers, convolution weights), laid out by the build rather than the allocator:
+//! one after another in a page-aligned slab, each starting where a bump allocator would
+//! put it within its 4 KiB page.
 //!
 //! Why: the L1 cache picks a set from the address bits below 4 KiB, and a load stalls on
 //! an earlier store whose address matches it in those bits (4K aliasing). Where malloc
-//! happens to put a layer's history relative to the rows the next layer reads therefore
-//! made the same engine run up to 9 % faster or slower from one instance to the next
-//! (measured on the standard WaveNet, twelve instances of one build). Laid out as one
-//! contiguous run (each buffer starting a cache line after the previous one ended, as
-//! a bump allocator would), every instance runs at the speed of the best placements:
-//! within 1 % of each other, and 10 % faster than the allocator's average.
+//! happened to put a layer's history relative to the rows the next layer reads made the
+//! same engine run up to 9 % faster or slower from one instance to the next (measured on
+//! the standard WaveNet, twelve instances of one build). Laid out as one run, every
+//! instance runs at the speed of the best placements: within 1 % of each other.
 //!
-//! The run's position is a per-thread cursor that [`Layout::begin`] restarts at each
-//! engine build: every build of a model lays out the same way, whichever thread (the CLI,
-//! a plugin's loader) builds it.
+//! One slab per build ([`Layout::begin`]), of the size a first, measuring build found
+//! ([`Layout::placed`]), so the layout costs a line or two per buffer rather than a page;
+//! without the size (or past it) the layout continues in further chunks. Each [`Floats`]
+//! owns a disjoint range of its chunk and keeps the chunk alive; the chunk is freed with
+//! the last of them.
 
-use std::cell::Cell;
+use std::alloc::{alloc_zeroed, dealloc, handle_alloc_error, Layout as Alloc};
+use std::cell::RefCell;
 use std::ops::{Deref, DerefMut};
+use std::ptr::NonNull;
+use std::sync::Arc;
 
 /// Bytes in the address range that picks an L1 set (and that 4K aliasing compares).
 const PAGE: usize = 4096;
 const LINE: usize = 64;
 
-/// Floats a placed buffer may allocate beyond its length: the shift to its chosen start.
-pub(crate) const PAD: usize = PAGE / 4;
+/// Floats a placed buffer may cost beyond its length: the line of gap before the next
+/// one and the rounding to a whole line. What the memory estimates count per buffer.
+pub(crate) const GAP: usize = 2 * LINE / 4;
+
+/// Floats beyond the buffer in a chunk started without a size (or past it).
+const SPARE_CHUNK: usize = 4096;
+
+/// Page-aligned, zeroed floats, freed on drop.
+struct Chunk {
+    ptr: NonNull<f32>,
+    cap: usize,
+}
+
+// SAFETY: the memory is only ever reached through `Floats`, each of which has its own
+// range of it (shared access reads, exclusive access writes, as for a `Vec`).
+unsafe impl Send for Chunk {}
+// SAFETY: as above.
+unsafe impl Sync for Chunk {}
+
+impl Chunk {
+    fn new(cap: usize) -> Arc<Chunk> {
+        let cap = cap.max(1);
+        let layout = Self::layout(cap);
+        // SAFETY: the size is not zero.
+        let p = unsafe { alloc_zeroed(layout) }.cast::<f32>();
+        let ptr = NonNull::new(p).unwrap_or_else(|| handle_alloc_error(layout));
+        Arc::new(Chunk { ptr, cap })
+    }
+
+    fn layout(cap: usize) -> Alloc {
+        Alloc::from_size_align(cap * 4, PAGE).expect("a chunk within the memory limit")
+    }
+}
+
+impl Drop for Chunk {
+    fn drop(&mut self) {
+        // SAFETY: allocated in `new` with this layout.
+        unsafe { dealloc(self.ptr.as_ptr().cast(), Self::layout(self.cap)) };
+    }
+}
+
+/// The build under way on this thread.
+#[derive(Default)]
+struct Build {
+    /// Where in the page the next buffer starts, bytes.
+    cursor: usize,
+    chunk: Option<Arc<Chunk>>,
+    /// Floats of `chunk` handed out, gaps included.
+    used: usize,
+    /// The slab's size, until the first buffer allocates it.
+    estimate: usize,
+    /// Floats the whole build would take in a single slab, gaps included.
+    placed: usize,
+}
 
 thread_local! {
-    /// Where in the page the next buffer of the build under way starts, bytes.
-    static CURSOR: Cell<usize> = const { Cell::new(0) };
+    static BUILD: RefCell<Build> = RefCell::new(Build::default());
 }
 
-/// The layout of one engine build.
-pub(crate) struct Layout;
+/// One engine build's layout: from [`Layout::begin`] until the guard drops.
+pub(crate) struct Layout(());
 
 impl Layout {
-    /// Starts a build's layout at the start of a page.
-    pub fn begin() {
-        CURSOR.with(|c| c.set(0));
-    }
-
-    /// The start (bytes within a page) for the next buffer of `len` floats.
-    fn next(len: usize) -> usize {
-        CURSOR.with(|c| {
-            let at = c.get();
-            // A line of gap, so that one buffer's end and the next one's start do not
-            // share a line.
-            c.set((at + len * 4 + LINE).next_multiple_of(LINE) % PAGE);
-            at
-        })
+    /// Starts a build with a slab of `estimate` floats (more chunks follow if it is too
+    /// small; [`Layout::placed`] tells what would have been enough).
+    pub fn begin(estimate: usize) -> Layout {
+        BUILD.with(|b| {
+            *b.borrow_mut() = Build {
+                estimate,
+                ..Build::default()
+            }
+        });
+        Layout(())
     }
 }
 
-/// `len` zeroed floats starting where the build's [`Layout`] puts them.
+impl Layout {
+    /// Floats the build so far would take in one slab, gaps included: the size to begin
+    /// the same build with for a single allocation.
+    pub fn placed(&self) -> usize {
+        BUILD.with(|b| b.borrow().placed)
+    }
+}
+
+impl Drop for Layout {
+    fn drop(&mut self) {
+        // The build's buffers keep their chunks; this thread lets go of them.
+        BUILD.with(|b| *b.borrow_mut() = Build::default());
+    }
+}
+
+/// `len` zeroed floats where the build's [`Layout`] puts them.
 pub(crate) struct Floats {
-    data: Vec<f32>,
+    chunk: Option<Arc<Chunk>>,
     start: usize,
     len: usize,
 }
@@ -62,17 +128,47 @@ impl Floats {
     pub fn zeroed(len: usize) -> Floats {
         if len == 0 {
             return Floats {
-                data: Vec::new(),
+                chunk: None,
                 start: 0,
                 len: 0,
             };
         }
-        let target = Layout::next(len);
-        let data = vec![0.0f32; len + PAD];
-        // The allocator aligns to at least 16 bytes, so every line offset is reachable.
-        let addr = data.as_ptr() as usize % PAGE;
-        let start = ((target + PAGE - addr) % PAGE) / 4;
-        Floats { data, start, len }
+        BUILD.with(|b| {
+            let b = &mut *b.borrow_mut();
+            let target = b.cursor;
+            // A line of gap, so that one buffer's end and the next one's start do not
+            // share a line.
+            b.cursor = (target + len * 4 + LINE).next_multiple_of(LINE) % PAGE;
+            let at = b.placed * 4;
+            b.placed = (at + (target + PAGE - at % PAGE) % PAGE) / 4 + len;
+            if let Some(c) = &b.chunk {
+                let base = c.ptr.as_ptr() as usize;
+                let at = base + b.used * 4;
+                let start = (at + (target + PAGE - at % PAGE) % PAGE - base) / 4;
+                if start + len <= c.cap {
+                    b.used = start + len;
+                    return Floats {
+                        chunk: Some(Arc::clone(c)),
+                        start,
+                        len,
+                    };
+                }
+            }
+            // Chunks start on a page, so the target is the start's offset.
+            let start = target / 4;
+            let cap = match std::mem::take(&mut b.estimate) {
+                0 => start + len + SPARE_CHUNK,
+                size => size.max(start + len),
+            };
+            let c = Chunk::new(cap);
+            b.used = start + len;
+            b.chunk = Some(Arc::clone(&c));
+            Floats {
+                chunk: Some(c),
+                start,
+                len,
+            }
+        })
     }
 }
 
@@ -81,14 +177,27 @@ impl Deref for Floats {
 
     #[inline(always)]
     fn deref(&self) -> &[f32] {
-        &self.data[self.start..self.start + self.len]
+        match &self.chunk {
+            // SAFETY: `start + len <= cap` (checked when handed out), and no other
+            // `Floats` has any of this range.
+            Some(c) => unsafe {
+                std::slice::from_raw_parts(c.ptr.as_ptr().add(self.start), self.len)
+            },
+            None => &[],
+        }
     }
 }
 
 impl DerefMut for Floats {
     #[inline(always)]
     fn deref_mut(&mut self) -> &mut [f32] {
-        &mut self.data[self.start..self.start + self.len]
+        match &self.chunk {
+            // SAFETY: as in `deref`; `&mut self` makes this the only access to the range.
+            Some(c) => unsafe {
+                std::slice::from_raw_parts_mut(c.ptr.as_ptr().add(self.start), self.len)
+            },
+            None => &mut [],
+        }
     }
 }
 
@@ -97,22 +206,50 @@ mod tests {
     use super::*;
 
     #[test]
-    fn buffers_land_where_the_layout_says_whatever_the_allocator_does() {
-        for junk in [0usize, 3, 17, 1000] {
-            let _noise = vec![0u8; junk];
-            Layout::begin();
-            let a = Floats::zeroed(100);
-            let b = Floats::zeroed(2000);
-            let c = Floats::zeroed(1);
-            let offset = |f: &Floats| f.as_ptr() as usize % PAGE;
-            assert_eq!(offset(&a), 0);
-            assert_eq!(offset(&b), (400 + LINE).next_multiple_of(LINE));
-            assert_eq!(
-                offset(&c),
-                (offset(&b) + 8000 + LINE).next_multiple_of(LINE) % PAGE
-            );
-            assert!(a.len() == 100 && b.len() == 2000 && c.len() == 1);
-            assert!(b.iter().all(|&x| x == 0.0));
+    fn buffers_land_where_the_layout_says_and_share_the_slab() {
+        let _layout = Layout::begin(100 + 2000 + 1 + 3 * GAP);
+        let a = Floats::zeroed(100);
+        let b = Floats::zeroed(2000);
+        let c = Floats::zeroed(1);
+        let offset = |f: &Floats| f.as_ptr() as usize % PAGE;
+        assert_eq!(offset(&a), 0);
+        assert_eq!(offset(&b), (400 + LINE).next_multiple_of(LINE));
+        assert_eq!(
+            offset(&c),
+            (offset(&b) + 8000 + LINE).next_multiple_of(LINE) % PAGE
+        );
+        assert!(a.len() == 100 && b.len() == 2000 && c.len() == 1);
+        assert!(b.iter().all(|&x| x == 0.0));
+        // One slab, the buffers in order, at most a gap apart.
+        let end = |f: &Floats| f.as_ptr() as usize + 4 * f.len();
+        assert!(Arc::ptr_eq(
+            a.chunk.as_ref().unwrap(),
+            c.chunk.as_ref().unwrap()
+        ));
+        assert!(b.as_ptr() as usize - end(&a) <= 4 * GAP);
+        assert!(c.as_ptr() as usize - end(&b) <= 4 * GAP);
+        assert_eq!(
+            _layout.placed(),
+            (end(&c) - a.as_ptr() as usize) / 4,
+            "what one slab takes"
+        );
+    }
+
+    #[test]
+    fn past_the_estimate_the_layout_continues_and_buffers_stay_apart() {
+        let _layout = Layout::begin(10);
+        let mut v: Vec<Floats> = (1..40).map(|k| Floats::zeroed(k * 37)).collect();
+        for (k, f) in v.iter_mut().enumerate() {
+            f.fill(k as f32);
         }
+        for (k, f) in v.iter().enumerate() {
+            assert!(
+                f.iter().all(|&x| x == k as f32),
+                "buffer {k} was overwritten"
+            );
+        }
+        drop(_layout);
+        // The buffers outlive the build.
+        assert!(v[38].iter().all(|&x| x == 38.0));
     }
 }

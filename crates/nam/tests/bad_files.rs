@@ -38,7 +38,7 @@ const EXPECTED: &[(&str, &str)] = &[
     ("deeply_nested", "not valid JSON (line 1, column 128): recursion limit exceeded"),
     ("empty", "not valid JSON (line 1, column 0): EOF while parsing a value"),
     ("empty_dilations", "`config.layers[0].dilations` has 0 entries, allowed 1 ..= 256"),
-    ("engine_too_large", "the model would need 547722248 bytes of engine memory, more than the 268435456-byte limit"),
+    ("engine_too_large", "the model would need 547662728 bytes of engine memory, more than the 268435456-byte limit"),
     ("film_groups_not_dividing", "`config.layers[0].conv_pre_film.groups` is 2, which does not divide the condition's channels (1)"),
     ("film_groups_vs_width", "`config.layers[0].conv_pre_film.groups` is 3, which does not divide the FiLM's scale and shift outputs (2)"),
     ("film_not_an_object", "`config.layers[0].conv_post_film` should be a FiLM object {active, shift, groups}, found a number"),

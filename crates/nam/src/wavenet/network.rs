@@ -10,7 +10,7 @@ use super::layer::{Layer, Scratch};
 use crate::activation::{Activation, ActivationMode};
 use crate::conv::{Conv, Hist, Isa, Weights};
 use crate::file::NamFile;
-use crate::floats::{Floats, PAD};
+use crate::floats::{Floats, GAP};
 use crate::kernels::{fill_rows, Fused, Level, Plain, Wide};
 use crate::net::{BuildCtx, Net};
 
@@ -113,8 +113,8 @@ impl Dims {
             + self.row
             + self.head
             + 2 * self.post;
-        // Each of the 13 buffers may be shifted to its place in the layout.
-        rows.saturating_mul(mb).saturating_add(13 * PAD)
+        // Each of the 13 buffers may cost a gap in the layout.
+        rows.saturating_mul(mb).saturating_add(13 * GAP)
     }
 }
 
