@@ -1,7 +1,7 @@
-//! [`Floats`]: the working buffers and weights of a network (histories, scratch, streams
-//! between layers, convolution weights), laid out by the build rather than the allocator:
-//! one after another in a page-aligned slab, each starting where a bump allocator would
-//! put it within its 4 KiB page.
+//! [`Floats`]: the working buffers of a network (histories, scratch, the streams between
+//! layers), laid out by the build rather than the allocator: one after another in a
+//! page-aligned slab, each starting where a bump allocator would put it within its 4 KiB
+//! page. (Where the weights lie made no measurable difference; they stay in `Vec`s.)
 //!
 //! Why: the L1 cache picks a set from the address bits below 4 KiB, and a load stalls on
 //! an earlier store whose address matches it in those bits (4K aliasing). Where malloc
