@@ -34,8 +34,8 @@ pub struct BuildOptions {
 
 /// Which build of the kernels runs. All compute the same network, well inside the parity
 /// bound of each other: the AVX2 and AVX-512 builds run the same fused multiply-adds in
-/// the same order (only the AVX-512 tanh's division is a reciprocal estimate refined by
-/// a Newton step), `Portable` separate multiplies and adds. Chosen once, at
+/// the same order (their WaveNet tanhs differ: piecewise polynomials in AVX-512, Eigen's
+/// rational in AVX2), `Portable` separate multiplies and adds. Chosen once, at
 /// [`Engine::build`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Kernels {

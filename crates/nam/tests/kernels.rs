@@ -4,8 +4,7 @@
 //! - Each forced kernel choice (`Kernels::Avx512`, `Avx2`) runs where the CPU has it and
 //!   says it was skipped where not; the AVX-512 and AVX2 builds agree to within a few
 //!   ulp of the output for every fixture (the same fused multiply-adds in the same order;
-//!   the tanh differs: Cephes' with a reciprocal estimate in AVX-512, Eigen's rational in
-//!   AVX2). Their parity with the trainer is in
+//!   the tanh differs: piecewise polynomials in AVX-512, Eigen's rational in AVX2). Their parity with the trainer is in
 //!   `parity.rs`, which runs every choice.
 //! - Silence after a receptive field of it is returned without computing: bit-identical
 //!   to computing it (against the same engine built with one block as long as the whole

@@ -40,7 +40,7 @@ impl Arith for Fused {
     const AVX2: bool = true;
 
     /// Eigen's rational tanh, as NeuralAmpModelerCore runs it, rather than the Cephes
-    /// one of the portable and AVX-512 builds: in AVX2 the Cephes tanh (an exponential
+    /// one of the portable build (AVX-512 has its own, see `tanh512`): in AVX2 the Cephes tanh (an exponential
     /// and a polynomial, both computed for every lane) cost a fifth of a standard
     /// WaveNet's time, which made this build slower than before it started from zero
     /// (measured side by side: 565 against 465 ns/sample on the standard preset, 96
@@ -87,6 +87,8 @@ impl Arith for Wide {
 
 #[cfg(target_arch = "x86_64")]
 pub(crate) mod tanh512;
+#[cfg(target_arch = "x86_64")]
+mod tanh_table;
 #[cfg(target_arch = "x86_64")]
 pub(crate) mod x86;
 
