@@ -16,7 +16,8 @@ use tubeless_nam::{BuildOptions, Engine, NamFile};
 
 const RATE: f64 = 48_000.0;
 const ROUNDS: usize = 15;
-/// Instances of the engine alone and of the plugin, each (see the loop over models).
+/// Instances of the engine alone and of the plugin, each (see the loop over models);
+/// `TUBELESS_BENCH_INSTANCES` overrides.
 const INSTANCES: usize = 3;
 
 fn median(mut v: Vec<f64>) -> f64 {
@@ -84,6 +85,11 @@ fn main() {
         .and_then(|s| s.parse::<f64>().ok())
         .unwrap_or(1.0);
     let n = (seconds * RATE) as usize;
+    let instances = std::env::var("TUBELESS_BENCH_INSTANCES")
+        .ok()
+        .and_then(|s| s.parse::<usize>().ok())
+        .unwrap_or(INSTANCES)
+        .max(1);
     let input = common::guitar(n, RATE, 0);
     println!(
         "{:<28} {:>6} {:>12} {:>12} {:>9} {:>9}",
@@ -120,7 +126,7 @@ fn main() {
         for block in [64usize, 512] {
             let mut engines = Vec::new();
             let mut plugins = Vec::new();
-            for _ in 0..INSTANCES {
+            for _ in 0..instances {
                 engines.push(
                     Engine::build(
                         &file,
@@ -152,14 +158,14 @@ fn main() {
                         engine.process_buffer(b);
                     }
                 }
-                t.elapsed().as_secs_f64() / INSTANCES as f64
+                t.elapsed().as_secs_f64() / instances as f64
             };
             let mut run_plugins = || {
                 let t = Instant::now();
                 for plugin in &mut plugins {
                     io.play(plugin, block);
                 }
-                t.elapsed().as_secs_f64() / INSTANCES as f64
+                t.elapsed().as_secs_f64() / instances as f64
             };
             run_engines();
             run_plugins();
