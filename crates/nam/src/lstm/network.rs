@@ -120,10 +120,12 @@ impl Lstm {
     }
 
     /// The hidden sizes real files use get a copy with every size a constant (the gates in
-    /// registers, every loop unrolled); any other size runs the general step.
+    /// registers, every loop unrolled); any other size, or an input wider than mono, runs
+    /// the general step.
     #[inline(always)]
     fn process_with<A: Arith>(&mut self, io: &mut [f32]) {
-        match self.hidden {
+        let mono_in = self.layers.first().is_some_and(|l| l.input_size == 1);
+        match if mono_in { self.hidden } else { 0 } {
             8 => self.process_fixed::<A, 8, 32>(io),
             12 => self.process_fixed::<A, 12, 48>(io),
             16 => self.process_fixed::<A, 16, 64>(io),
@@ -138,9 +140,9 @@ impl Lstm {
         }
     }
 
-    /// The step for hidden size `H` (`G` = 4H gates). The gates' sums run as two chains
-    /// (even and odd columns) added at the end, so the recurrence waits on half as many
-    /// dependent multiply-adds.
+    /// The step for hidden size `H` (`G` = 4H gates), the first layer's input mono. The
+    /// gates' sums run as several chains added at the end (see [`chains`]), so the
+    /// recurrence waits on a fraction of the dependent multiply-adds.
     #[inline(always)]
     fn process_fixed<A: Arith, const H: usize, const G: usize>(&mut self, io: &mut [f32]) {
         debug_assert!(G == 4 * H && self.hidden == H);
@@ -159,35 +161,21 @@ impl Lstm {
                 let cols: &[[f32; G]] = as_columns(&layer.w_cols);
                 let bias: &[f32; G] = layer.bias[..].try_into().expect("4H biases");
                 let h: &mut [f32; H] = (&mut layer.h[..]).try_into().expect("H states");
-                let input: &[f32] = if li == 0 {
-                    std::slice::from_ref(y)
-                } else {
-                    &below
-                };
+                // The input's width a constant in each branch, so the sums unroll.
                 let mut g = [0.0f32; G];
+                if li == 0 {
+                    sums::<A, H, G, 1>(bias, cols, &[*y], h, &mut g);
+                } else {
+                    sums::<A, H, G, H>(bias, cols, &below, h, &mut g);
+                }
                 #[cfg(target_arch = "x86_64")]
                 if A::WIDE && H.is_multiple_of(16) && mode == ActivationMode::Accurate {
+                    let c: &mut [f32; H] = (&mut layer.c[..]).try_into().expect("H cells");
                     // SAFETY: `Wide` only runs in the AVX-512 build (checked at build).
-                    unsafe {
-                        gate_sums_avx512::<H, G>(bias, cols, input, h, &mut g);
-                        let c: &mut [f32; H] = (&mut layer.c[..]).try_into().expect("H cells");
-                        cell_avx512::<H, G>(&g, c, h);
-                    }
+                    unsafe { cell_avx512::<H, G>(&g, c, h) };
                     below = *h;
                     continue;
                 }
-                #[cfg(target_arch = "x86_64")]
-                if A::WIDE {
-                    // SAFETY: `Wide` only runs in the AVX-512 build (checked at build).
-                    unsafe { gate_sums_avx512::<H, G>(bias, cols, input, h, &mut g) };
-                } else if A::AVX2 {
-                    // SAFETY: `Fused` only runs in the AVX2 + FMA build (checked at build).
-                    unsafe { gate_sums_avx2::<H, G>(bias, cols, input, h, &mut g) };
-                } else {
-                    gate_sums::<A, H, G>(bias, cols, input, h, &mut g);
-                }
-                #[cfg(not(target_arch = "x86_64"))]
-                gate_sums::<A, H, G>(bias, cols, input, h, &mut g);
                 // Every gate through one tanh over all 4H lanes (no ragged ends for the
                 // vectoriser): the sigmoids as 0.5 + 0.5 tanh(x / 2), which halves their
                 // latency on the recurrence's critical path at the same absolute error;
@@ -412,21 +400,43 @@ const fn chains(g: usize) -> usize {
     }
 }
 
+/// [`gate_sums`] in the instruction set of `A`'s build.
+#[inline(always)]
+fn sums<A: Arith, const H: usize, const G: usize, const K: usize>(
+    bias: &[f32; G],
+    cols: &[[f32; G]],
+    input: &[f32; K],
+    h: &[f32; H],
+    g: &mut [f32; G],
+) {
+    #[cfg(target_arch = "x86_64")]
+    if A::WIDE {
+        // SAFETY: `Wide` only runs in the AVX-512 build (checked at build).
+        unsafe { gate_sums_avx512::<H, G, K>(bias, cols, input, h, g) };
+        return;
+    } else if A::AVX2 {
+        // SAFETY: `Fused` only runs in the AVX2 + FMA build (checked at build).
+        unsafe { gate_sums_avx2::<H, G, K>(bias, cols, input, h, g) };
+        return;
+    }
+    gate_sums::<A, H, G, K>(bias, cols, input, h, g);
+}
+
 /// The gates' pre-activations: `bias + W_x input + W_h h`. Column `c` of `[input | h]`
 /// goes into chain `c % chains`, the bias starts chain 0, and the chains are added
 /// pairwise at the end.
 #[inline(always)]
-fn gate_sums<A: Arith, const H: usize, const G: usize>(
+fn gate_sums<A: Arith, const H: usize, const G: usize, const K: usize>(
     bias: &[f32; G],
     cols: &[[f32; G]],
-    input: &[f32],
+    input: &[f32; K],
     h: &[f32; H],
     g: &mut [f32; G],
 ) {
     let nc = chains(G);
     let mut acc = [[0.0f32; G]; 4];
     acc[0] = *bias;
-    let k = input.len();
+    let k = K;
     // In rounds of `nc` columns, so that every chain index is a constant.
     let total = k + H;
     for c0 in (0..total).step_by(nc) {
@@ -456,10 +466,10 @@ fn gate_sums<A: Arith, const H: usize, const G: usize>(
 #[inline]
 // One index walks the accumulators, the columns and the bias together.
 #[allow(clippy::needless_range_loop)]
-unsafe fn gate_sums_avx512<const H: usize, const G: usize>(
+unsafe fn gate_sums_avx512<const H: usize, const G: usize, const K: usize>(
     bias: &[f32; G],
     cols: &[[f32; G]],
-    input: &[f32],
+    input: &[f32; K],
     h: &[f32; H],
     g: &mut [f32; G],
 ) {
@@ -467,7 +477,7 @@ unsafe fn gate_sums_avx512<const H: usize, const G: usize>(
     const { assert!(G.is_multiple_of(16) && G <= 128 && G / 4 <= 32) };
     let nv = G / 16;
     let nc = chains(G);
-    let k = input.len();
+    let k = K;
     assert!(cols.len() >= k + H);
     // SAFETY: every load and store is within a `[f32; G]` (`16 * nv == G`).
     unsafe {
@@ -526,10 +536,10 @@ const fn chains_avx2(g: usize) -> usize {
 #[target_feature(enable = "avx2,fma")]
 #[inline]
 #[allow(clippy::needless_range_loop)]
-unsafe fn gate_sums_avx2<const H: usize, const G: usize>(
+unsafe fn gate_sums_avx2<const H: usize, const G: usize, const K: usize>(
     bias: &[f32; G],
     cols: &[[f32; G]],
-    input: &[f32],
+    input: &[f32; K],
     h: &[f32; H],
     g: &mut [f32; G],
 ) {
@@ -537,7 +547,7 @@ unsafe fn gate_sums_avx2<const H: usize, const G: usize>(
     const { assert!(G.is_multiple_of(8) && G <= 128) };
     let nv = G / 8;
     let nc = chains_avx2(G);
-    let k = input.len();
+    let k = K;
     assert!(cols.len() >= k + H);
     // SAFETY: every load and store is within a `[f32; G]` (`8 * nv == G`).
     unsafe {
