@@ -322,7 +322,7 @@ impl Conv {
     }
 
     /// A plain WaveNet layer's front half in one pass, where the build has a kernel for
-    /// it (AVX-512): `z = tanh(W * src + b + mix * cond)`, `acc += z` (`z` and `acc` rows
+    /// it (AVX-512, AVX2): `z = tanh(W * src + b + mix * cond)`, `acc += z` (`z` and `acc` rows
     /// `mb` and `acc_stride` apart). `mix` must be a one-row, one-tap convolution (a mono
     /// condition's mixin). Returns false, having done nothing, where there is no such
     /// kernel; the caller then runs the passes one by one (the same bits).
@@ -339,7 +339,12 @@ impl Conv {
         acc: &mut [f32],
         acc_stride: usize,
     ) -> bool {
-        if !A::WIDE || self.groups != 1 || self.single || !mix.single || mix.groups != 1 {
+        if !(A::WIDE || A::AVX2)
+            || self.groups != 1
+            || self.single
+            || !mix.single
+            || mix.groups != 1
+        {
             return false;
         }
         if mix.out_channels != self.out_channels || mix.bias.is_some() {
@@ -348,9 +353,15 @@ impl Conv {
         #[cfg(target_arch = "x86_64")]
         {
             let rows = self.out_channels;
-            // SAFETY: `A::WIDE` only in the AVX-512 builds (checked at `Engine::build`).
+            let kernel = if A::WIDE {
+                x86::tanh_layer_avx512
+            } else {
+                x86::tanh_layer_avx2
+            };
+            // SAFETY: `A::WIDE` only in the AVX-512 builds, `A::AVX2` only in the AVX2 ones
+            // (checked at `Engine::build`).
             unsafe {
-                x86::tanh_layer_avx512(
+                kernel(
                     z,
                     mb,
                     rows,

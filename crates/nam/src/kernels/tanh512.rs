@@ -155,49 +155,62 @@ pub(crate) unsafe fn tanh_short_row_avx512(xs: &mut [f32]) {
 /// The CPU must have AVX2 and FMA; `xs.len()` a multiple of 8.
 #[target_feature(enable = "avx2,fma")]
 #[inline]
-#[allow(clippy::excessive_precision)]
 pub(crate) unsafe fn tanh_rational_row_avx2(xs: &mut [f32]) {
     debug_assert!(xs.len().is_multiple_of(8));
+    for chunk in xs.chunks_exact_mut(8) {
+        // SAFETY: 8 floats.
+        unsafe {
+            let y = tanh_rational256::<false>(_mm256_loadu_ps(chunk.as_ptr()));
+            _mm256_storeu_ps(chunk.as_mut_ptr(), y);
+        }
+    }
+}
+
+/// [`tanh_rational`](crate::activation::tanh_rational) on 8 lanes: with `EXACT` its very
+/// operations (the division too), so the same bits as the scalar `Fused` one; without,
+/// the division as a reciprocal estimate and a Newton step.
+#[target_feature(enable = "avx2,fma")]
+#[inline]
+#[allow(clippy::excessive_precision)]
+pub(crate) fn tanh_rational256<const EXACT: bool>(x: __m256) -> __m256 {
     let c = _mm256_set1_ps;
     let m = |a: f32, b: f32, y: __m256| _mm256_fmadd_ps(c(b), y, c(a));
     let mv = |a: __m256, b: __m256, y: __m256| _mm256_fmadd_ps(b, y, a);
     let sign = _mm256_castsi256_ps(_mm256_set1_epi32(i32::MIN));
-    for chunk in xs.chunks_exact_mut(8) {
-        // SAFETY: 8 floats.
-        unsafe {
-            let x = _mm256_loadu_ps(chunk.as_ptr());
-            let xc = _mm256_min_ps(_mm256_max_ps(x, c(-7.905_311)), c(7.905_311));
-            let x2 = _mm256_mul_ps(xc, xc);
-            let x4 = _mm256_mul_ps(x2, x2);
-            let x8 = _mm256_mul_ps(x4, x4);
-            let p = _mm256_mul_ps(
-                mv(
-                    mv(
-                        m(4.893_524_6e-3, 6.372_619_3e-4, x2),
-                        m(1.485_722_4e-5, 5.122_297e-8, x2),
-                        x4,
-                    ),
-                    mv(
-                        m(-8.604_671_5e-11, 2.000_187_9e-13, x2),
-                        c(-2.760_768_5e-16),
-                        x4,
-                    ),
-                    x8,
-                ),
-                xc,
-            );
-            let q = mv(
-                m(4.893_525_2e-3, 2.268_434_6e-3, x2),
-                m(1.185_347_1e-4, 1.198_258_4e-6, x2),
+    let xc = _mm256_min_ps(_mm256_max_ps(x, c(-7.905_311)), c(7.905_311));
+    let x2 = _mm256_mul_ps(xc, xc);
+    let x4 = _mm256_mul_ps(x2, x2);
+    let x8 = _mm256_mul_ps(x4, x4);
+    let p = _mm256_mul_ps(
+        mv(
+            mv(
+                m(4.893_524_6e-3, 6.372_619_3e-4, x2),
+                m(1.485_722_4e-5, 5.122_297e-8, x2),
                 x4,
-            );
-            let r0 = _mm256_rcp_ps(q);
-            let r1 = _mm256_fmadd_ps(r0, _mm256_fnmadd_ps(q, r0, c(1.0)), r0);
-            let y = _mm256_mul_ps(p, r1);
-            let tiny = _mm256_cmp_ps::<_CMP_LT_OQ>(_mm256_andnot_ps(sign, x), c(4e-4));
-            _mm256_storeu_ps(chunk.as_mut_ptr(), _mm256_blendv_ps(y, x, tiny));
-        }
-    }
+            ),
+            mv(
+                m(-8.604_671_5e-11, 2.000_187_9e-13, x2),
+                c(-2.760_768_5e-16),
+                x4,
+            ),
+            x8,
+        ),
+        xc,
+    );
+    let q = mv(
+        m(4.893_525_2e-3, 2.268_434_6e-3, x2),
+        m(1.185_347_1e-4, 1.198_258_4e-6, x2),
+        x4,
+    );
+    let y = if EXACT {
+        _mm256_div_ps(p, q)
+    } else {
+        let r0 = _mm256_rcp_ps(q);
+        let r1 = _mm256_fmadd_ps(r0, _mm256_fnmadd_ps(q, r0, c(1.0)), r0);
+        _mm256_mul_ps(p, r1)
+    };
+    let tiny = _mm256_cmp_ps::<_CMP_LT_OQ>(_mm256_andnot_ps(sign, x), c(4e-4));
+    _mm256_blendv_ps(y, x, tiny)
 }
 
 #[cfg(test)]
