@@ -353,15 +353,11 @@ impl Conv {
         #[cfg(target_arch = "x86_64")]
         {
             let rows = self.out_channels;
-            let kernel = if A::WIDE {
-                x86::tanh_layer_avx512
-            } else {
-                x86::tanh_layer_avx2
-            };
             // SAFETY: `A::WIDE` only in the AVX-512 builds, `A::AVX2` only in the AVX2 ones
             // (checked at `Engine::build`).
             unsafe {
-                kernel(
+                x86::tanh_layer_x86(
+                    A::WIDE,
                     z,
                     mb,
                     rows,
@@ -486,7 +482,7 @@ impl Isa for Fused {
         conv.compute(dst, dst_stride, src, n, start, |d, ds, o, s, r, w, n, e| {
             // SAFETY: `Fused` only runs in the networks' AVX2 + FMA builds, which are
             // only chosen when the CPU reports both (`Engine::build`).
-            unsafe { x86::mac_rows_avx2(d, ds, o, s, r, w, n, e) }
+            unsafe { x86::mac_rows_x86(false, d, ds, o, s, r, w, n, e) }
         });
         #[cfg(not(target_arch = "x86_64"))]
         conv.compute(dst, dst_stride, src, n, start, mac_rows::<Fused, 16>);
@@ -500,7 +496,7 @@ impl Isa for Wide {
         conv.compute(dst, dst_stride, src, n, start, |d, ds, o, s, r, w, n, e| {
             // SAFETY: `Wide` only runs in the networks' AVX-512 builds, which are only
             // chosen when the CPU reports AVX-512F, AVX2 and FMA (`Engine::build`).
-            unsafe { x86::mac_rows_avx512(d, ds, o, s, r, w, n, e) }
+            unsafe { x86::mac_rows_x86(true, d, ds, o, s, r, w, n, e) }
         });
         #[cfg(not(target_arch = "x86_64"))]
         conv.compute(dst, dst_stride, src, n, start, mac_rows::<Wide, 16>);

@@ -33,7 +33,7 @@ struct K<'a> {
     w: *const f32,
     epi: Epi<'a>,
     /// A WaveNet layer's whole head end, done on the sums in registers (see
-    /// [`tanh_layer_avx512`]); `None` for a plain convolution.
+    /// [`tanh_layer_x86`]); `None` for a plain convolution.
     layer: Option<LayerEpi>,
 }
 
@@ -77,11 +77,78 @@ fn check(
     );
 }
 
+impl<'a> K<'a> {
+    /// A plain convolution's tiles, its bounds checked.
+    #[allow(clippy::too_many_arguments)]
+    fn plain(
+        dst: &'a mut [f32],
+        dst_stride: usize,
+        n_out: usize,
+        src: &'a [f32],
+        rows: &'a [usize],
+        w: &'a [f32],
+        n: usize,
+        epi: Epi<'a>,
+    ) -> Self {
+        check(dst, dst_stride, n_out, src, rows, w, n, epi);
+        K {
+            dst: dst.as_mut_ptr(),
+            dst_stride,
+            n_out,
+            groups: n_out / 4,
+            src: src.as_ptr(),
+            rows,
+            w: w.as_ptr(),
+            epi,
+            layer: None,
+        }
+    }
+
+    /// A WaveNet layer's tiles (see [`tanh_layer_x86`]), its bounds checked.
+    #[allow(clippy::too_many_arguments)]
+    fn layer(
+        z: &'a mut [f32],
+        z_stride: usize,
+        n_out: usize,
+        src: &'a [f32],
+        rows: &'a [usize],
+        w: &'a [f32],
+        n: usize,
+        bias: Option<&'a [f32]>,
+        mix: &'a [f32],
+        cond: &'a [f32],
+        acc: &'a mut [f32],
+        acc_stride: usize,
+    ) -> Self {
+        assert!(
+            mix.len() >= n_out
+                && cond.len() >= n
+                && bias.is_none_or(|b| b.len() >= n_out)
+                && (n_out - 1) * acc_stride + n <= acc.len(),
+            "layer kernel bounds"
+        );
+        let layer = LayerEpi {
+            bias: bias.map_or(std::ptr::null(), |b| b.as_ptr()),
+            has_bias: bias.is_some(),
+            mix: mix.as_ptr(),
+            cond: cond.as_ptr(),
+            acc: acc.as_mut_ptr(),
+            acc_stride,
+        };
+        K {
+            layer: Some(layer),
+            ..K::plain(z, z_stride, n_out, src, rows, w, n, Epi::Add)
+        }
+    }
+}
+
+/// [`mac_rows`](super::mac_rows) in AVX-512 (`wide`) or AVX2.
+///
 /// # Safety
-/// The CPU must have AVX-512F.
+/// The CPU must have AVX-512F when `wide`, AVX2 and FMA always.
 #[allow(clippy::too_many_arguments)]
-#[target_feature(enable = "avx512f,avx2,fma")]
-pub unsafe fn mac_rows_avx512(
+pub unsafe fn mac_rows_x86(
+    wide: bool,
     dst: &mut [f32],
     dst_stride: usize,
     n_out: usize,
@@ -94,33 +161,24 @@ pub unsafe fn mac_rows_avx512(
     if n == 0 || n_out == 0 {
         return;
     }
-    check(dst, dst_stride, n_out, src, rows, w, n, epi);
-    let k = K {
-        dst: dst.as_mut_ptr(),
-        dst_stride,
-        n_out,
-        groups: n_out / 4,
-        src: src.as_ptr(),
-        rows,
-        w: w.as_ptr(),
-        epi,
-        layer: None,
-    };
-    // SAFETY: checked above.
-    unsafe { run512(&k, n) };
+    let k = K::plain(dst, dst_stride, n_out, src, rows, w, n, epi);
+    // SAFETY: bounds checked by `K::plain`; the instruction sets the caller's.
+    unsafe { run(wide, &k, n) };
 }
 
 /// A plain WaveNet layer's dilated conv (`n_out` rows, no groups) with everything up to
 /// the skip term done on its sums while they are in registers: the bias and the mono
 /// condition's mixin, the tanh, and the head accumulator's update. The same operations
 /// in the same order as the separate passes (`z = bias`, `z += mix * cond`, `z = S + z`,
-/// `z = tanh(z)`, `acc += z`), so the same bits, without four trips through memory.
+/// `z = tanh(z)`, `acc += z`), so the same bits, without four trips through memory. In
+/// AVX-512 (`wide`) with its piecewise tanh; in AVX2 with that build's (Eigen's rational,
+/// its division exact).
 ///
 /// # Safety
-/// The CPU must have AVX-512F.
+/// The CPU must have AVX-512F when `wide`, AVX2 and FMA always.
 #[allow(clippy::too_many_arguments)]
-#[target_feature(enable = "avx512f,avx2,fma")]
-pub unsafe fn tanh_layer_avx512(
+pub unsafe fn tanh_layer_x86(
+    wide: bool,
     z: &mut [f32],
     z_stride: usize,
     n_out: usize,
@@ -137,34 +195,24 @@ pub unsafe fn tanh_layer_avx512(
     if n == 0 || n_out == 0 {
         return;
     }
-    check(z, z_stride, n_out, src, rows, w, n, Epi::Add);
-    assert!(
-        mix.len() >= n_out
-            && cond.len() >= n
-            && bias.is_none_or(|b| b.len() >= n_out)
-            && (n_out - 1) * acc_stride + n <= acc.len(),
-        "layer kernel bounds"
+    let k = K::layer(
+        z, z_stride, n_out, src, rows, w, n, bias, mix, cond, acc, acc_stride,
     );
-    let k = K {
-        dst: z.as_mut_ptr(),
-        dst_stride: z_stride,
-        n_out,
-        groups: n_out / 4,
-        src: src.as_ptr(),
-        rows,
-        w: w.as_ptr(),
-        epi: Epi::Add,
-        layer: Some(LayerEpi {
-            bias: bias.map_or(std::ptr::null(), |b| b.as_ptr()),
-            has_bias: bias.is_some(),
-            mix: mix.as_ptr(),
-            cond: cond.as_ptr(),
-            acc: acc.as_mut_ptr(),
-            acc_stride,
-        }),
-    };
-    // SAFETY: checked above.
-    unsafe { run512(&k, n) };
+    // SAFETY: bounds checked by `K::layer`; the instruction sets the caller's.
+    unsafe { run(wide, &k, n) };
+}
+
+/// # Safety
+/// `k`'s bounds checked; the CPU has AVX-512F when `wide`, AVX2 and FMA always.
+unsafe fn run(wide: bool, k: &K, n: usize) {
+    // SAFETY: the caller's.
+    unsafe {
+        if wide {
+            run512(k, n)
+        } else {
+            run256(k, n)
+        }
+    }
 }
 
 #[target_feature(enable = "avx512f,avx2,fma")]
@@ -320,94 +368,6 @@ unsafe fn row512<const V: usize>(k: &K, o: usize, t0: usize, mask: __mmask16) {
         }
         store512::<V>(k, o, t0, mask, &acc);
     }
-}
-
-/// # Safety
-/// The CPU must have AVX2 and FMA.
-#[allow(clippy::too_many_arguments)]
-#[target_feature(enable = "avx2,fma")]
-pub unsafe fn mac_rows_avx2(
-    dst: &mut [f32],
-    dst_stride: usize,
-    n_out: usize,
-    src: &[f32],
-    rows: &[usize],
-    w: &[f32],
-    n: usize,
-    epi: Epi,
-) {
-    if n == 0 || n_out == 0 {
-        return;
-    }
-    check(dst, dst_stride, n_out, src, rows, w, n, epi);
-    let k = K {
-        dst: dst.as_mut_ptr(),
-        dst_stride,
-        n_out,
-        groups: n_out / 4,
-        src: src.as_ptr(),
-        rows,
-        w: w.as_ptr(),
-        epi,
-        layer: None,
-    };
-    // SAFETY: checked above.
-    unsafe { run256(&k, n) };
-}
-
-/// [`tanh_layer_avx512`] in AVX2: the same epilogue on the sums in registers, with the
-/// AVX2 build's tanh (Eigen's rational, its division exact: the same bits as the passes
-/// one by one).
-///
-/// # Safety
-/// The CPU must have AVX2 and FMA.
-#[allow(clippy::too_many_arguments)]
-#[target_feature(enable = "avx2,fma")]
-pub unsafe fn tanh_layer_avx2(
-    z: &mut [f32],
-    z_stride: usize,
-    n_out: usize,
-    src: &[f32],
-    rows: &[usize],
-    w: &[f32],
-    n: usize,
-    bias: Option<&[f32]>,
-    mix: &[f32],
-    cond: &[f32],
-    acc: &mut [f32],
-    acc_stride: usize,
-) {
-    if n == 0 || n_out == 0 {
-        return;
-    }
-    check(z, z_stride, n_out, src, rows, w, n, Epi::Add);
-    assert!(
-        mix.len() >= n_out
-            && cond.len() >= n
-            && bias.is_none_or(|b| b.len() >= n_out)
-            && (n_out - 1) * acc_stride + n <= acc.len(),
-        "layer kernel bounds"
-    );
-    let k = K {
-        dst: z.as_mut_ptr(),
-        dst_stride: z_stride,
-        n_out,
-        groups: n_out / 4,
-        src: src.as_ptr(),
-        rows,
-        w: w.as_ptr(),
-        epi: Epi::Add,
-        layer: Some(LayerEpi {
-            bias: bias.map_or(std::ptr::null(), |b| b.as_ptr()),
-            has_bias: bias.is_some(),
-            mix: mix.as_ptr(),
-            cond: cond.as_ptr(),
-            acc: acc.as_mut_ptr(),
-            acc_stride,
-        }),
-    };
-    // SAFETY: checked above.
-    unsafe { run256(&k, n) };
 }
 
 #[target_feature(enable = "avx2,fma")]
