@@ -187,7 +187,7 @@ impl Lstm {
                         // SAFETY: `Wide` only runs in the AVX-512 build, `Fused` in the
                         // AVX2 one; G = 4H is a multiple of 16 for every size with a copy
                         // here.
-                        unsafe { tanh_rational_row::<A>(&mut g) };
+                        unsafe { lstm_tanh_row::<A>(&mut g) };
                         for ((v, &s), &o) in g.iter_mut().zip(&scale).zip(&off) {
                             *v = A::madd(o, s, *v);
                         }
@@ -207,16 +207,20 @@ impl Lstm {
                 for j in 0..H {
                     c[j] = A::madd(g[H + j] * c[j], g[j], g[2 * H + j]);
                 }
-                // tanh(c) over a whole number of vectors (16 or 32 lanes), the padding
-                // lanes zero.
-                let lanes = if H <= 16 { 16 } else { 32 };
+                // tanh(c) over a whole number of the build's vectors, the padding lanes
+                // zero.
+                let lanes = if A::WIDE {
+                    H.next_multiple_of(16)
+                } else {
+                    H.next_multiple_of(8)
+                };
                 let mut t = [0.0f32; 32];
                 t[..H].copy_from_slice(c);
                 match mode {
                     #[cfg(target_arch = "x86_64")]
-                    // SAFETY: as above; `lanes` is 16 or 32.
+                    // SAFETY: as above; `lanes` a whole number of vectors, at most 32.
                     ActivationMode::Accurate if A::WIDE || A::AVX2 => unsafe {
-                        tanh_rational_row::<A>(&mut t[..lanes])
+                        lstm_tanh_row::<A>(&mut t[..lanes])
                     },
                     ActivationMode::Accurate => {
                         for t in &mut t[..lanes] {
@@ -583,15 +587,16 @@ unsafe fn gate_sums_avx2<const H: usize, const G: usize, const K: usize>(
     }
 }
 
-/// The LSTM's accurate tanh over a row, in the intrinsics of `A`'s build (the division
-/// as a reciprocal estimate and a Newton step: the recurrence waits on it).
+/// The LSTM's accurate tanh over a row, in the intrinsics of `A`'s build, short on
+/// latency (the recurrence waits on it): AVX-512's piecewise tanh evaluated by Estrin's
+/// scheme; AVX2's rational tanh, its division a reciprocal estimate and a Newton step.
 ///
 /// # Safety
 /// `A` is `Wide` (AVX-512) or `Fused` (AVX2 + FMA) and the CPU has that instruction set;
-/// `xs.len()` a multiple of 16.
+/// `xs.len()` a multiple of that build's vector (16 or 8 lanes).
 #[cfg(target_arch = "x86_64")]
 #[inline(always)]
-unsafe fn tanh_rational_row<A: Arith>(xs: &mut [f32]) {
+unsafe fn lstm_tanh_row<A: Arith>(xs: &mut [f32]) {
     // SAFETY: the caller's.
     unsafe {
         if A::WIDE {
