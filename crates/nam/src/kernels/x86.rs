@@ -31,7 +31,10 @@ struct K<'a> {
     src: *const f32,
     rows: &'a [usize],
     w: *const f32,
-    epi: Epi<'a>,
+    /// By reference: copied in here, the caller's scalar stores of it met this one's
+    /// vector loads, a store-forwarding stall on every call (6 % of a narrow model's
+    /// time at block 16).
+    epi: &'a Epi<'a>,
     /// A WaveNet layer's whole head end, done on the sums in registers (see
     /// [`tanh_layer_x86`]); `None` for a plain convolution.
     layer: Option<LayerEpi>,
@@ -50,7 +53,8 @@ struct LayerEpi {
 
 /// What the unchecked loads and stores rely on: every row read and written lies inside its
 /// slice (the masked lanes past `n` are neither read nor written), and there is a bias
-/// for every output row.
+/// for every output row. `last`, the largest of `rows`, comes from the caller (a
+/// `Conv` keeps it beside its taps), as finding it here on every call was measurable.
 #[allow(clippy::too_many_arguments)]
 fn check(
     dst: &[f32],
@@ -58,16 +62,17 @@ fn check(
     n_out: usize,
     src: &[f32],
     rows: &[usize],
+    last: usize,
     w: &[f32],
     n: usize,
-    epi: Epi,
+    epi: &Epi,
 ) {
-    let last = rows.iter().copied().max().unwrap_or(0);
+    debug_assert!(rows.iter().all(|&r| r <= last), "`last` is the largest row");
     assert!(
         last + n <= src.len()
             && (n_out - 1) * dst_stride + n <= dst.len()
             && w.len() >= n_out * rows.len()
-            && match epi {
+            && match *epi {
                 Epi::Set(Some(b)) | Epi::AddBias(b) => b.len() >= n_out,
                 Epi::AddBiasFrom { bias, from, stride } =>
                     bias.len() >= n_out && (n_out - 1) * stride + n <= from.len(),
@@ -86,11 +91,12 @@ impl<'a> K<'a> {
         n_out: usize,
         src: &'a [f32],
         rows: &'a [usize],
+        last: usize,
         w: &'a [f32],
         n: usize,
-        epi: Epi<'a>,
+        epi: &'a Epi<'a>,
     ) -> Self {
-        check(dst, dst_stride, n_out, src, rows, w, n, epi);
+        check(dst, dst_stride, n_out, src, rows, last, w, n, epi);
         K {
             dst: dst.as_mut_ptr(),
             dst_stride,
@@ -112,6 +118,7 @@ impl<'a> K<'a> {
         n_out: usize,
         src: &'a [f32],
         rows: &'a [usize],
+        last: usize,
         w: &'a [f32],
         n: usize,
         bias: Option<&'a [f32]>,
@@ -137,7 +144,7 @@ impl<'a> K<'a> {
         };
         K {
             layer: Some(layer),
-            ..K::plain(z, z_stride, n_out, src, rows, w, n, Epi::Add)
+            ..K::plain(z, z_stride, n_out, src, rows, last, w, n, &Epi::Add)
         }
     }
 }
@@ -145,7 +152,8 @@ impl<'a> K<'a> {
 /// [`mac_rows`](super::mac_rows) in AVX-512 (`wide`) or AVX2.
 ///
 /// # Safety
-/// The CPU must have AVX-512F when `wide`, AVX2 and FMA always.
+/// The CPU must have AVX-512F when `wide`, AVX2 and FMA always; `last` is the largest of
+/// `rows`.
 #[allow(clippy::too_many_arguments)]
 pub unsafe fn mac_rows_x86(
     wide: bool,
@@ -154,6 +162,7 @@ pub unsafe fn mac_rows_x86(
     n_out: usize,
     src: &[f32],
     rows: &[usize],
+    last: usize,
     w: &[f32],
     n: usize,
     epi: Epi,
@@ -161,7 +170,7 @@ pub unsafe fn mac_rows_x86(
     if n == 0 || n_out == 0 {
         return;
     }
-    let k = K::plain(dst, dst_stride, n_out, src, rows, w, n, epi);
+    let k = K::plain(dst, dst_stride, n_out, src, rows, last, w, n, &epi);
     // SAFETY: bounds checked by `K::plain`; the instruction sets the caller's.
     unsafe { run(wide, &k, n) };
 }
@@ -175,7 +184,8 @@ pub unsafe fn mac_rows_x86(
 /// its division exact).
 ///
 /// # Safety
-/// The CPU must have AVX-512F when `wide`, AVX2 and FMA always.
+/// The CPU must have AVX-512F when `wide`, AVX2 and FMA always; `last` is the largest of
+/// `rows`.
 #[allow(clippy::too_many_arguments)]
 pub unsafe fn tanh_layer_x86(
     wide: bool,
@@ -184,6 +194,7 @@ pub unsafe fn tanh_layer_x86(
     n_out: usize,
     src: &[f32],
     rows: &[usize],
+    last: usize,
     w: &[f32],
     n: usize,
     bias: Option<&[f32]>,
@@ -196,7 +207,7 @@ pub unsafe fn tanh_layer_x86(
         return;
     }
     let k = K::layer(
-        z, z_stride, n_out, src, rows, w, n, bias, mix, cond, acc, acc_stride,
+        z, z_stride, n_out, src, rows, last, w, n, bias, mix, cond, acc, acc_stride,
     );
     // SAFETY: bounds checked by `K::layer`; the instruction sets the caller's.
     unsafe { run(wide, &k, n) };
@@ -294,8 +305,11 @@ unsafe fn store512<const V: usize>(k: &K, o: usize, t0: usize, mask: __mmask16, 
             }
             return;
         }
+        // A copy in registers: the stores below could alias it as far as the compiler
+        // knows.
+        let epi = *k.epi;
         for (v, &a) in acc.iter().enumerate() {
-            let y = match k.epi {
+            let y = match epi {
                 Epi::Set(None) => _mm512_add_ps(a, _mm512_setzero_ps()),
                 Epi::Set(Some(b)) => _mm512_add_ps(a, _mm512_set1_ps(*b.get_unchecked(o))),
                 Epi::Add => _mm512_add_ps(a, load512::<V>(p, v, mask)),
@@ -451,8 +465,11 @@ unsafe fn store256<const V: usize, const M: bool>(
             }
             return;
         }
+        // A copy in registers: the stores below could alias it as far as the compiler
+        // knows.
+        let epi = *k.epi;
         for (v, &a) in acc.iter().enumerate() {
-            let y = match k.epi {
+            let y = match epi {
                 Epi::Set(None) => _mm256_add_ps(a, _mm256_setzero_ps()),
                 Epi::Set(Some(b)) => _mm256_add_ps(a, _mm256_set1_ps(*b.get_unchecked(o))),
                 Epi::Add => _mm256_add_ps(a, load256::<V, M>(p, v, mask)),
