@@ -209,11 +209,11 @@ pub(crate) struct Conv {
     /// Per group, where each (input channel, tap) row starts in the source window.
     taps: Vec<usize>,
     taps_per_group: usize,
-    /// Per group, the largest of its taps: the x86 kernels' bounds check needs it on every
-    /// call, and finding it there cost a narrow model 5 % of its time at block 16.
-    taps_last: Vec<usize>,
+    /// The largest tap of any group: the x86 kernels' bounds check needs it on every call
+    /// (every group reads the same source), and finding it there cost a narrow model 5 %
+    /// of its time at block 16.
+    taps_max: usize,
     bias: Option<Vec<f32>>,
-    out_channels: usize,
     /// One input channel and one tap per group (a mono input mixin): each output row is
     /// a scaled copy of one source row, cheaper as an axpy than through the tiled kernel.
     single: bool,
@@ -239,12 +239,7 @@ impl Conv {
             );
         }
         let bias = shape.bias.then(|| w.take(shape.out_channels).to_vec());
-        let taps_last = (0..g)
-            .map(|group| {
-                let t = &taps[group * cols..][..cols];
-                t.iter().copied().max().unwrap_or(0)
-            })
-            .collect();
+        let taps_max = taps.iter().copied().max().unwrap_or(0);
         Conv {
             groups: g,
             out_per_group: og,
@@ -252,17 +247,26 @@ impl Conv {
             w_per_group: og * cols,
             taps,
             taps_per_group: cols,
-            taps_last,
+            taps_max,
             bias,
-            out_channels: shape.out_channels,
             single: cols == 1,
         }
+    }
+
+    fn out_channels(&self) -> usize {
+        self.groups * self.out_per_group
     }
 
     /// Sets `dst` rows to the bias (or zero).
     #[inline(always)]
     pub fn start(&self, dst: &mut [f32], dst_stride: usize, n: usize) {
-        fill_rows(dst, dst_stride, self.bias.as_deref(), self.out_channels, n);
+        fill_rows(
+            dst,
+            dst_stride,
+            self.bias.as_deref(),
+            self.out_channels(),
+            n,
+        );
     }
 
     /// `dst += W * src` (no bias), `src` being the start of the window the taps index.
@@ -325,7 +329,7 @@ impl Conv {
             );
             return;
         }
-        for r in 0..self.out_channels {
+        for r in 0..self.out_channels() {
             dst[r * dst_stride..][..n].copy_from_slice(&x[r * x_stride..][..n]);
         }
         self.accumulate_biased::<A>(dst, dst_stride, src, n);
@@ -357,14 +361,14 @@ impl Conv {
         {
             return false;
         }
-        if mix.out_channels != self.out_channels || mix.bias.is_some() {
+        if mix.out_channels() != self.out_channels() || mix.bias.is_some() {
             return false;
         }
         #[cfg(target_arch = "x86_64")]
         {
-            let rows = self.out_channels;
+            let rows = self.out_channels();
             // SAFETY: `A::WIDE` only in the AVX-512 builds, `A::AVX2` only in the AVX2 ones
-            // (checked at `Engine::build`); one group, whose largest tap is `taps_last[0]`.
+            // (checked at `Engine::build`); `taps_max` is the largest of the taps.
             unsafe {
                 x86::tanh_layer_x86(
                     A::WIDE,
@@ -373,7 +377,7 @@ impl Conv {
                     rows,
                     src,
                     &self.taps,
-                    self.taps_last[0],
+                    self.taps_max,
                     &self.w,
                     n,
                     self.bias.as_deref(),
@@ -453,7 +457,7 @@ impl Conv {
                 og,
                 src,
                 &self.taps[g * self.taps_per_group..][..self.taps_per_group],
-                self.taps_last[g],
+                self.taps_max,
                 &self.w[g * self.w_per_group..][..self.w_per_group],
                 n,
                 epi,
@@ -507,7 +511,7 @@ impl Isa for Fused {
             |d, ds, o, s, r, last, w, n, e| {
                 // SAFETY: `Fused` only runs in the networks' AVX2 + FMA builds, which are
                 // only chosen when the CPU reports both (`Engine::build`); `last` is the
-                // largest of the taps `r` (`Conv::new`).
+                // largest tap of any group (`Conv::new`), so no tap of `r` exceeds it.
                 unsafe { x86::mac_rows_x86(false, d, ds, o, s, r, last, w, n, e) }
             },
         );
@@ -536,7 +540,8 @@ impl Isa for Wide {
             |d, ds, o, s, r, last, w, n, e| {
                 // SAFETY: `Wide` only runs in the networks' AVX-512 builds, which are only
                 // chosen when the CPU reports AVX-512F, AVX2 and FMA (`Engine::build`);
-                // `last` is the largest of the taps `r` (`Conv::new`).
+                // `last` is the largest tap of any group (`Conv::new`), so no tap of `r`
+                // exceeds it.
                 unsafe { x86::mac_rows_x86(true, d, ds, o, s, r, last, w, n, e) }
             },
         );

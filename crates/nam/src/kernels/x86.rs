@@ -53,7 +53,7 @@ struct LayerEpi {
 
 /// What the unchecked loads and stores rely on: every row read and written lies inside its
 /// slice (the masked lanes past `n` are neither read nor written), and there is a bias
-/// for every output row. `last`, the largest of `rows`, comes from the caller (a
+/// for every output row. `last`, at least the largest of `rows`, comes from the caller (a
 /// `Conv` keeps it beside its taps), as finding it here on every call was measurable.
 #[allow(clippy::too_many_arguments)]
 fn check(
@@ -67,7 +67,7 @@ fn check(
     n: usize,
     epi: &Epi,
 ) {
-    debug_assert!(rows.iter().all(|&r| r <= last), "`last` is the largest row");
+    debug_assert!(rows.iter().all(|&r| r <= last), "`last` bounds the rows");
     assert!(
         last + n <= src.len()
             && (n_out - 1) * dst_stride + n <= dst.len()
@@ -152,8 +152,8 @@ impl<'a> K<'a> {
 /// [`mac_rows`](super::mac_rows) in AVX-512 (`wide`) or AVX2.
 ///
 /// # Safety
-/// The CPU must have AVX-512F when `wide`, AVX2 and FMA always; `last` is the largest of
-/// `rows`.
+/// The CPU must have AVX-512F when `wide`, AVX2 and FMA always; no offset in `rows`
+/// exceeds `last`.
 #[allow(clippy::too_many_arguments)]
 pub unsafe fn mac_rows_x86(
     wide: bool,
@@ -184,8 +184,8 @@ pub unsafe fn mac_rows_x86(
 /// its division exact).
 ///
 /// # Safety
-/// The CPU must have AVX-512F when `wide`, AVX2 and FMA always; `last` is the largest of
-/// `rows`.
+/// The CPU must have AVX-512F when `wide`, AVX2 and FMA always; no offset in `rows`
+/// exceeds `last`.
 #[allow(clippy::too_many_arguments)]
 pub unsafe fn tanh_layer_x86(
     wide: bool,
