@@ -487,72 +487,85 @@ pub(crate) trait Isa: Arith {
 impl Isa for Plain {
     #[inline(never)]
     fn conv(conv: &Conv, dst: &mut [f32], dst_stride: usize, src: &[f32], n: usize, start: Start) {
-        conv.compute(
-            dst,
-            dst_stride,
-            src,
-            n,
-            start,
-            |d, ds, o, s, r, _, w, n, e| mac_rows::<Plain, 8>(d, ds, o, s, r, w, n, e),
-        );
+        conv.compute_portable::<Plain, 8>(dst, dst_stride, src, n, start);
     }
 }
 
 impl Isa for Fused {
     #[inline(never)]
     fn conv(conv: &Conv, dst: &mut [f32], dst_stride: usize, src: &[f32], n: usize, start: Start) {
+        // SAFETY: `Fused` only runs in the networks' AVX2 + FMA builds, which are only
+        // chosen when the CPU reports both (`Engine::build`).
         #[cfg(target_arch = "x86_64")]
-        conv.compute(
-            dst,
-            dst_stride,
-            src,
-            n,
-            start,
-            |d, ds, o, s, r, last, w, n, e| {
-                // SAFETY: `Fused` only runs in the networks' AVX2 + FMA builds, which are
-                // only chosen when the CPU reports both (`Engine::build`); `last` is the
-                // largest tap of any group (`Conv::new`), so no tap of `r` exceeds it.
-                unsafe { x86::mac_rows_x86(false, d, ds, o, s, r, last, w, n, e) }
-            },
-        );
+        unsafe {
+            conv.compute_x86(false, dst, dst_stride, src, n, start)
+        };
         #[cfg(not(target_arch = "x86_64"))]
-        conv.compute(
-            dst,
-            dst_stride,
-            src,
-            n,
-            start,
-            |d, ds, o, s, r, _, w, n, e| mac_rows::<Fused, 16>(d, ds, o, s, r, w, n, e),
-        );
+        conv.compute_portable::<Fused, 16>(dst, dst_stride, src, n, start);
     }
 }
 
 impl Isa for Wide {
     #[inline(never)]
     fn conv(conv: &Conv, dst: &mut [f32], dst_stride: usize, src: &[f32], n: usize, start: Start) {
+        // SAFETY: `Wide` only runs in the networks' AVX-512 builds, which are only chosen
+        // when the CPU reports AVX-512F, AVX2 and FMA (`Engine::build`).
         #[cfg(target_arch = "x86_64")]
-        conv.compute(
+        unsafe {
+            conv.compute_x86(true, dst, dst_stride, src, n, start)
+        };
+        #[cfg(not(target_arch = "x86_64"))]
+        conv.compute_portable::<Wide, 16>(dst, dst_stride, src, n, start);
+    }
+}
+
+impl Conv {
+    /// [`Conv::compute`] with the portable kernel, `T` samples a tile.
+    #[inline(always)]
+    fn compute_portable<A: Arith, const T: usize>(
+        &self,
+        dst: &mut [f32],
+        dst_stride: usize,
+        src: &[f32],
+        n: usize,
+        start: Start,
+    ) {
+        self.compute(
+            dst,
+            dst_stride,
+            src,
+            n,
+            start,
+            |d, ds, o, s, r, _, w, n, e| mac_rows::<A, T>(d, ds, o, s, r, w, n, e),
+        );
+    }
+
+    /// [`Conv::compute`] with the x86 kernels: AVX-512 when `wide`, else AVX2.
+    ///
+    /// # Safety
+    /// The CPU has AVX-512F when `wide`, AVX2 and FMA always.
+    #[cfg(target_arch = "x86_64")]
+    #[inline(always)]
+    unsafe fn compute_x86(
+        &self,
+        wide: bool,
+        dst: &mut [f32],
+        dst_stride: usize,
+        src: &[f32],
+        n: usize,
+        start: Start,
+    ) {
+        self.compute(
             dst,
             dst_stride,
             src,
             n,
             start,
             |d, ds, o, s, r, last, w, n, e| {
-                // SAFETY: `Wide` only runs in the networks' AVX-512 builds, which are only
-                // chosen when the CPU reports AVX-512F, AVX2 and FMA (`Engine::build`);
-                // `last` is the largest tap of any group (`Conv::new`), so no tap of `r`
-                // exceeds it.
-                unsafe { x86::mac_rows_x86(true, d, ds, o, s, r, last, w, n, e) }
+                // SAFETY: the instruction sets the caller's; `last` is the largest tap of any
+                // group (`Conv::new`), so no tap of `r` exceeds it.
+                unsafe { x86::mac_rows_x86(wide, d, ds, o, s, r, last, w, n, e) }
             },
-        );
-        #[cfg(not(target_arch = "x86_64"))]
-        conv.compute(
-            dst,
-            dst_stride,
-            src,
-            n,
-            start,
-            |d, ds, o, s, r, _, w, n, e| mac_rows::<Wide, 16>(d, ds, o, s, r, w, n, e),
         );
     }
 }

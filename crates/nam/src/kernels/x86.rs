@@ -33,7 +33,8 @@ struct K<'a> {
     w: *const f32,
     /// By reference: copied in here, the caller's scalar stores of it met this one's
     /// vector loads, a store-forwarding stall on every call (6 % of a narrow model's
-    /// time at block 16).
+    /// time at block 16). The stores copy it into a local first: as far as the compiler
+    /// knows, their stores could alias it.
     epi: &'a Epi<'a>,
     /// A WaveNet layer's whole head end, done on the sums in registers (see
     /// [`tanh_layer_x86`]); `None` for a plain convolution.
@@ -110,16 +111,10 @@ impl<'a> K<'a> {
         }
     }
 
-    /// A WaveNet layer's tiles (see [`tanh_layer_x86`]), its bounds checked.
-    #[allow(clippy::too_many_arguments)]
-    fn layer(
-        z: &'a mut [f32],
-        z_stride: usize,
-        n_out: usize,
-        src: &'a [f32],
-        rows: &'a [usize],
-        last: usize,
-        w: &'a [f32],
+    /// These tiles as a WaveNet layer's (see [`tanh_layer_x86`]; `n` samples, the
+    /// epilogue `Epi::Add`), the layer's bounds checked.
+    fn with_layer(
+        self,
         n: usize,
         bias: Option<&'a [f32]>,
         mix: &'a [f32],
@@ -127,8 +122,10 @@ impl<'a> K<'a> {
         acc: &'a mut [f32],
         acc_stride: usize,
     ) -> Self {
+        let n_out = self.n_out;
         assert!(
-            mix.len() >= n_out
+            matches!(self.epi, Epi::Add)
+                && mix.len() >= n_out
                 && cond.len() >= n
                 && bias.is_none_or(|b| b.len() >= n_out)
                 && (n_out - 1) * acc_stride + n <= acc.len(),
@@ -144,7 +141,7 @@ impl<'a> K<'a> {
         };
         K {
             layer: Some(layer),
-            ..K::plain(z, z_stride, n_out, src, rows, last, w, n, &Epi::Add)
+            ..self
         }
     }
 }
@@ -206,10 +203,10 @@ pub unsafe fn tanh_layer_x86(
     if n == 0 || n_out == 0 {
         return;
     }
-    let k = K::layer(
-        z, z_stride, n_out, src, rows, last, w, n, bias, mix, cond, acc, acc_stride,
-    );
-    // SAFETY: bounds checked by `K::layer`; the instruction sets the caller's.
+    let k = K::plain(z, z_stride, n_out, src, rows, last, w, n, &Epi::Add)
+        .with_layer(n, bias, mix, cond, acc, acc_stride);
+    // SAFETY: bounds checked by `K::plain` and `with_layer`; the instruction sets the
+    // caller's.
     unsafe { run(wide, &k, n) };
 }
 
@@ -305,8 +302,6 @@ unsafe fn store512<const V: usize>(k: &K, o: usize, t0: usize, mask: __mmask16, 
             }
             return;
         }
-        // A copy in registers: the stores below could alias it as far as the compiler
-        // knows.
         let epi = *k.epi;
         for (v, &a) in acc.iter().enumerate() {
             let y = match epi {
@@ -465,8 +460,6 @@ unsafe fn store256<const V: usize, const M: bool>(
             }
             return;
         }
-        // A copy in registers: the stores below could alias it as far as the compiler
-        // knows.
         let epi = *k.epi;
         for (v, &a) in acc.iter().enumerate() {
             let y = match epi {
