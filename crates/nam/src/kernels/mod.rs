@@ -40,13 +40,13 @@ impl Arith for Fused {
     const AVX2: bool = true;
 
     /// Eigen's rational tanh, as NeuralAmpModelerCore runs it, rather than the Cephes
-    /// one of the portable build (AVX-512 has its own, see `tanh512`): in AVX2 the Cephes tanh (an exponential
-    /// and a polynomial, both computed for every lane) cost a fifth of a standard
-    /// WaveNet's time, which made this build slower than before it started from zero
-    /// (measured side by side: 565 against 465 ns/sample on the standard preset, 96
-    /// against 72 on nano). The price is a little accuracy: against the float64
-    /// network, a median 1.19x NAM Core's RMS error on 22 WaveNets instead of 1.02x
-    /// (1.6x before the sums started from zero).
+    /// one of the portable build (AVX-512 has its own, see `tanh512`): in AVX2 the
+    /// Cephes tanh (an exponential and a polynomial, both computed for every lane) cost
+    /// a fifth of a standard WaveNet's time, which made this build slower than before it
+    /// started from zero (measured side by side: 565 against 465 ns/sample on the
+    /// standard preset, 96 against 72 on nano). The price is a little accuracy: against
+    /// the float64 network, a median 1.19x NAM Core's RMS error on 22 WaveNets instead of
+    /// 1.02x (1.6x before the sums started from zero).
     #[inline(always)]
     fn tanh_row(xs: &mut [f32]) {
         for x in xs.iter_mut() {

@@ -111,8 +111,8 @@ impl<'a> K<'a> {
         }
     }
 
-    /// These tiles as a WaveNet layer's (see [`tanh_layer_x86`]; `n` samples, the
-    /// epilogue `Epi::Add`), the layer's bounds checked.
+    /// These tiles as a WaveNet layer's (see [`tanh_layer_x86`]; `n` samples), the
+    /// layer's bounds checked. The layer's epilogue replaces `epi`.
     fn with_layer(
         self,
         n: usize,
@@ -124,8 +124,7 @@ impl<'a> K<'a> {
     ) -> Self {
         let n_out = self.n_out;
         assert!(
-            matches!(self.epi, Epi::Add)
-                && mix.len() >= n_out
+            mix.len() >= n_out
                 && cond.len() >= n
                 && bias.is_none_or(|b| b.len() >= n_out)
                 && (n_out - 1) * acc_stride + n <= acc.len(),

@@ -440,14 +440,13 @@ fn gate_sums<A: Arith, const H: usize, const G: usize, const K: usize>(
     let nc = chains(G);
     let mut acc = [[0.0f32; G]; 4];
     acc[0] = *bias;
-    let k = K;
     // In rounds of `nc` columns, so that every chain index is a constant.
-    let total = k + H;
+    let total = K + H;
     for c0 in (0..total).step_by(nc) {
         for (q, acc) in acc.iter_mut().enumerate().take(nc) {
             let c = c0 + q;
             if c < total {
-                let v = if c < k { input[c] } else { h[c - k] };
+                let v = if c < K { input[c] } else { h[c - K] };
                 for (a, &w) in acc.iter_mut().zip(&cols[c]) {
                     *a = A::madd(*a, v, w);
                 }
@@ -481,20 +480,19 @@ unsafe fn gate_sums_avx512<const H: usize, const G: usize, const K: usize>(
     const { assert!(G.is_multiple_of(16) && G <= 128 && G / 4 <= 32) };
     let nv = G / 16;
     let nc = chains(G);
-    let k = K;
-    assert!(cols.len() >= k + H);
+    assert!(cols.len() >= K + H);
     // SAFETY: every load and store is within a `[f32; G]` (`16 * nv == G`).
     unsafe {
         let mut acc = [[_mm512_setzero_ps(); 8]; 4];
         for v in 0..nv {
             acc[0][v] = _mm512_loadu_ps(bias.as_ptr().add(16 * v));
         }
-        let total = k + H;
+        let total = K + H;
         for c0 in (0..total).step_by(nc) {
             for q in 0..nc {
                 let c = c0 + q;
                 if c < total {
-                    let b = _mm512_set1_ps(if c < k { input[c] } else { h[c - k] });
+                    let b = _mm512_set1_ps(if c < K { input[c] } else { h[c - K] });
                     for v in 0..nv {
                         let w = _mm512_loadu_ps(cols[c].as_ptr().add(16 * v));
                         acc[q][v] = _mm512_fmadd_ps(b, w, acc[q][v]);
@@ -551,20 +549,19 @@ unsafe fn gate_sums_avx2<const H: usize, const G: usize, const K: usize>(
     const { assert!(G.is_multiple_of(8) && G <= 128) };
     let nv = G / 8;
     let nc = chains_avx2(G);
-    let k = K;
-    assert!(cols.len() >= k + H);
+    assert!(cols.len() >= K + H);
     // SAFETY: every load and store is within a `[f32; G]` (`8 * nv == G`).
     unsafe {
         let mut acc = [[_mm256_setzero_ps(); 16]; 4];
         for v in 0..nv {
             acc[0][v] = _mm256_loadu_ps(bias.as_ptr().add(8 * v));
         }
-        let total = k + H;
+        let total = K + H;
         for c0 in (0..total).step_by(nc) {
             for q in 0..nc {
                 let c = c0 + q;
                 if c < total {
-                    let b = _mm256_set1_ps(if c < k { input[c] } else { h[c - k] });
+                    let b = _mm256_set1_ps(if c < K { input[c] } else { h[c - K] });
                     for v in 0..nv {
                         let w = _mm256_loadu_ps(cols[c].as_ptr().add(8 * v));
                         acc[q][v] = _mm256_fmadd_ps(b, w, acc[q][v]);
