@@ -21,6 +21,7 @@
 //! `max_block()` samples (`process_with` cuts longer buffers). On/off is click-free: off
 //! opens the gate at the attack rate, then skips all work.
 
+use crate::simd::Simd;
 use crate::{clean, sanitize_rate, FLUSH};
 
 pub const DEFAULT_THRESHOLD_DB: f32 = -80.0;
@@ -79,6 +80,7 @@ pub struct NoiseGate {
     decay: Vec<f64>,
     /// `decay[..max_block]` reversed: the weights of a block's samples, oldest first.
     weights: Vec<f64>,
+    simd: Simd,
 }
 
 impl NoiseGate {
@@ -109,6 +111,7 @@ impl NoiseGate {
             uniform: Some(1.0),
             decay: vec![1.0; max_block.max(1) + 1],
             weights: vec![1.0; max_block.max(1)],
+            simd: Simd::detect(),
         };
         g.derive();
         g
@@ -305,29 +308,8 @@ impl NoiseGate {
         // alpha^(n-1-k) for sample k (`n` is at most the weights' length: checked by
         // `detect`).
         let weights = &self.weights[self.weights.len() - n..];
-        // Eight partial sums (two 4-wide vectors of f64), the largest magnitude in f32
-        // lanes: squaring is monotone, so (max |x|)^2 is the largest power exactly.
-        let (mut lo, mut hi, mut top) = ([0.0f64; 4], [0.0f64; 4], [0.0f32; 8]);
-        let (xs, ws) = (input.chunks_exact(8), weights.chunks_exact(8));
-        let (xt, wt) = (xs.remainder(), ws.remainder());
-        for (x, w) in xs.zip(ws) {
-            let v: [f32; 8] = std::array::from_fn(|j| clean(x[j]));
-            for j in 0..4 {
-                lo[j] += w[j] * (v[j] as f64 * v[j] as f64);
-                hi[j] += w[4 + j] * (v[4 + j] as f64 * v[4 + j] as f64);
-            }
-            for j in 0..8 {
-                let a = v[j].abs();
-                top[j] = if a > top[j] { a } else { top[j] };
-            }
-        }
-        let mut sum = ((lo[0] + hi[0]) + (lo[1] + hi[1])) + ((lo[2] + hi[2]) + (lo[3] + hi[3]));
-        let mut top = top.iter().fold(0.0f32, |m, v| m.max(*v));
-        for (x, w) in xt.iter().zip(wt) {
-            let v = clean(*x);
-            sum += w * (v as f64 * v as f64);
-            top = top.max(v.abs());
-        }
+        // Squaring is monotone, so (max |x|)^2 is the largest power exactly.
+        let (sum, top) = self.simd.weighted_power_and_peak(input, weights);
         if top as f64 * top as f64 > CEILING_POWER {
             // The reference clamps the level per sample: take the exact path.
             return false;

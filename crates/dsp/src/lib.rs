@@ -18,6 +18,7 @@ pub mod model_slot;
 pub mod preset;
 pub mod render;
 pub mod resample;
+mod simd;
 pub mod smoother;
 pub mod source;
 pub mod stream_resample;

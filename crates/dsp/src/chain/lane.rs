@@ -79,15 +79,21 @@ impl Lane {
         self.owed[side as usize] = owed - k;
     }
 
-    /// This block into `out`: side A on `a_in`; side B on `b_in` when dual mono is on
-    /// (else side B settles). Both get the lane's level.
+    /// This block into `out`: side A on `a_in` (`Err(n)`: the first `n` samples of
+    /// `out[0]` hold it already); side B on `b_in` when dual mono is on (else side B
+    /// settles). Both get the lane's level.
     #[inline]
-    pub fn run(&mut self, a_in: &[f32], b_in: Option<&[f32]>, size: f32) {
-        let n = a_in.len();
+    pub fn run(&mut self, a_in: Result<&[f32], usize>, b_in: Option<&[f32]>, size: f32) {
+        let n = match a_in {
+            Ok(a) => {
+                self.out[0][..a.len()].copy_from_slice(a);
+                a.len()
+            }
+            Err(n) => n,
+        };
         if let Some(slot) = self.slot.as_deref_mut() {
             slot.set_size(size);
         }
-        self.out[0][..n].copy_from_slice(a_in);
         if let Some(slot) = self.slot.as_deref_mut() {
             slot.process(Side::A, &mut self.out[0][..n]);
         }

@@ -22,6 +22,7 @@ use crate::gate::NoiseGate;
 use crate::ir::{Cabinet, Convolver, IrSlot};
 use crate::levels::input_calibration_gain_db;
 use crate::model_slot::{ModelSlot, Side};
+use crate::simd::Simd;
 use crate::smoother::{GainSmoother, Ramp};
 use crate::tone_stack::ToneStack;
 use crate::{clean, sanitize_rate};
@@ -84,6 +85,9 @@ pub struct Chain {
     /// signal of dual mono.
     cab: [Cabinet; 2],
     dc: [DcBlocker; 2],
+    /// The right DC blocker has been idle (the right channel was the left's): it takes
+    /// the left's state when it is next needed.
+    dc_r_follows: bool,
     dry: [Delay; 2],
     retired: [Option<Retired>; RETIRED_CAP],
     // Scratch, each `max_block` long.
@@ -100,6 +104,7 @@ pub struct Chain {
     dry_buf: [Vec<f32>; 2],
     /// The CPU has AVX2: `process` runs its 256-bit build.
     avx2: bool,
+    simd: Simd,
 }
 
 fn on(b: bool) -> f32 {
@@ -138,6 +143,7 @@ impl Chain {
             tone: [ToneStack::new(rate), ToneStack::new(rate)],
             cab: [Cabinet::new(rate, max_block), Cabinet::new(rate, max_block)],
             dc: [DcBlocker::new(rate), DcBlocker::new(rate)],
+            dc_r_follows: true,
             dry: [Delay::new(MAX_LATENCY), Delay::new(MAX_LATENCY)],
             retired: Default::default(),
             left: buf(),
@@ -155,6 +161,7 @@ impl Chain {
             avx2: std::arch::is_x86_feature_detected!("avx2"),
             #[cfg(not(target_arch = "x86_64"))]
             avx2: false,
+            simd: Simd::detect(),
         };
         chain.apply_block_settings(&settings);
         chain.snap_glides();
@@ -493,11 +500,11 @@ impl Chain {
             self.dual.snap();
         }
         let dual_on = stereo_in && (self.dual.position() > 0.0 || self.dual.target() > 0.0);
-        self.read_input(channels, stereo_in, dual_on, at, n);
+        let mono_peak = self.read_input(channels, stereo_in, dual_on, at, n);
         let fed = if dual_on {
             peak(&self.left[..n]).max(peak(&self.right[..n]))
         } else {
-            peak(&self.mono[..n])
+            mono_peak
         };
         meter.input_peak = meter.input_peak.max(fed);
 
@@ -517,25 +524,28 @@ impl Chain {
 
         self.dual_last = dual_on && !bypassed;
         let [wl, wr] = &self.wet;
-        let out_peak = if right_differs {
-            peak(&wl[..n]).max(peak(&wr[..n]))
-        } else {
-            peak(&wl[..n])
-        };
-        meter.output_peak = meter.output_peak.max(out_peak);
+        let mut out_peak = 0.0f32;
         for (k, ch) in channels.iter_mut().enumerate() {
             let src = if k == 0 || !right_differs {
                 &wl[..n]
             } else {
                 &wr[..n]
             };
-            ch[at..at + n].copy_from_slice(src);
+            let dst = &mut ch[at..at + n];
+            if k == 0 || (k == 1 && right_differs) {
+                // Each distinct signal is measured as it is copied out.
+                out_peak = out_peak.max(self.simd.copy_peak(dst, src));
+            } else {
+                dst.copy_from_slice(src);
+            }
         }
+        meter.output_peak = meter.output_peak.max(out_peak);
     }
 
     /// The host's input into `mono` (and `left` / `right` when dual mono is on), cleaned
     /// (non-finite samples and denormals are silence) and with the input gain; keeps the
-    /// dry signal for bypass when it may be heard.
+    /// dry signal for bypass when it may be heard. Returns the largest magnitude in
+    /// `mono`.
     #[inline(always)]
     fn read_input(
         &mut self,
@@ -544,18 +554,10 @@ impl Chain {
         dual_on: bool,
         at: usize,
         n: usize,
-    ) {
+    ) -> f32 {
         let c0 = &channels[0][at..at + n];
-        if stereo_in {
-            let c1 = &channels[1][at..at + n];
-            for ((m, l), r) in self.mono[..n].iter_mut().zip(c0).zip(c1) {
-                *m = (clean(*l) + clean(*r)) * 0.5;
-            }
-        } else {
-            for (m, x) in self.mono[..n].iter_mut().zip(c0) {
-                *m = clean(*x);
-            }
-        }
+        let c1 = stereo_in.then(|| &channels[1][at..at + n]);
+        let mono_peak = self.simd.mix_peak(&mut self.mono[..n], c0, c1);
         if dual_on {
             for (d, s) in self.left[..n].iter_mut().zip(c0) {
                 *d = clean(*s);
@@ -593,12 +595,19 @@ impl Chain {
                     *x *= g;
                 }
             }
+            peak(&self.mono[..n])
         } else {
             let g = self.in_gain.gain();
             if g != 1.0 {
                 for b in bufs.iter_mut() {
                     b[..n].iter_mut().for_each(|x| *x *= g);
                 }
+            }
+            // Rounding is monotone: the largest |g x| is g times the largest |x|, exactly.
+            if g == 1.0 {
+                mono_peak
+            } else {
+                mono_peak * g.abs()
             }
         }
     }
@@ -613,6 +622,26 @@ impl Chain {
                 *w = Ramp::weight(self.dual.advance());
             }
         }
+        let size = self.settings.size;
+        if !dual_on && !self.swapping {
+            // One lane on the mono sum: the lane takes the buffer rather than a copy (the
+            // mono buffer is written afresh every block).
+            std::mem::swap(&mut self.mono, &mut self.lanes[self.cur].out[0]);
+            self.lanes[self.cur].run(Err(n), None, size);
+        } else {
+            self.run_lanes_on_copies(n, dual_on, moving);
+        }
+        if moving && self.dual.is_settled() && self.dual.position() == 0.0 {
+            // Back in mono: side B idles after the silence that makes it resume clean.
+            for lane in &mut self.lanes {
+                lane.owe_silence(Side::B);
+            }
+        }
+        self.take_wet(n, dual_on);
+    }
+
+    /// Both lanes during a swap, or dual mono: each lane copies what it hears.
+    fn run_lanes_on_copies(&mut self, n: usize, dual_on: bool, moving: bool) {
         // Side A hears the mono sum, the left channel, or a glide between them.
         let a_in: &[f32] = if !dual_on {
             &self.mono[..n]
@@ -630,16 +659,16 @@ impl Chain {
         };
         let b_in = dual_on.then_some(&self.right[..n]);
         let size = self.settings.size;
-        self.lanes[self.cur].run(a_in, b_in, size);
+        self.lanes[self.cur].run(Ok(a_in), b_in, size);
         if self.swapping {
-            self.lanes[1 - self.cur].run(a_in, b_in, size);
+            self.lanes[1 - self.cur].run(Ok(a_in), b_in, size);
         }
-        if moving && self.dual.is_settled() && self.dual.position() == 0.0 {
-            // Back in mono: side B idles after the silence that makes it resume clean.
-            for lane in &mut self.lanes {
-                lane.owe_silence(Side::B);
-            }
-        }
+    }
+
+    /// The playing lane's output becomes `wet` (mixed with the incoming one's during a
+    /// swap).
+    #[inline(always)]
+    fn take_wet(&mut self, n: usize, dual_on: bool) {
         // The playing lane's output becomes `wet`: the buffers trade places (the lane
         // overwrites its own next block), which costs no copy.
         let cur = &mut self.lanes[self.cur];
@@ -708,12 +737,16 @@ impl Chain {
         }
         let differs = dual_on || stereo_cab;
         let [dc_l, dc_r] = &mut self.dc;
+        if differs && self.dc_r_follows {
+            // A stereo cab or dual mono starts: the right filter from the left's state.
+            dc_r.clone_from(dc_l);
+            self.dc_r_follows = false;
+        }
         dc_l.process(&mut wl[..n]);
         if differs {
             dc_r.process(&mut wr[..n]);
         } else {
-            // Kept in step, so that a stereo cab or dual mono starts from the same state.
-            dc_r.clone_from(dc_l);
+            self.dc_r_follows = true;
         }
         differs
     }
@@ -854,13 +887,14 @@ fn blend(a: &mut [f32], b: &[f32], w: &[f32], from_b: bool) {
     }
 }
 
-/// The largest magnitude, in eight lanes so that it vectorises (the maximum does not
-/// depend on the order it is taken in). A NaN is passed over (a meter shows the rest).
+/// The largest magnitude, in 32 lanes (four vectors, so that the maxima do not wait on
+/// each other) so that it vectorises: the maximum does not depend on the order it is
+/// taken in. A NaN is passed over (a meter shows the rest).
 #[inline(always)]
 fn peak(b: &[f32]) -> f32 {
     let larger = |m: f32, x: f32| if x > m { x } else { m };
-    let mut lanes = [0.0f32; 8];
-    let chunks = b.chunks_exact(8);
+    let mut lanes = [0.0f32; 32];
+    let chunks = b.chunks_exact(32);
     let tail = chunks
         .remainder()
         .iter()
@@ -870,5 +904,11 @@ fn peak(b: &[f32]) -> f32 {
             *m = larger(*m, x.abs());
         }
     }
-    lanes.iter().fold(tail, |m, x| larger(m, *x))
+    // Folded as a tree, vector-wise first: a lane-by-lane fold would wait on 32 maxima.
+    let l = &lanes;
+    let m8: [f32; 8] =
+        std::array::from_fn(|j| larger(larger(l[j], l[j + 8]), larger(l[j + 16], l[j + 24])));
+    let m4: [f32; 4] = std::array::from_fn(|j| larger(m8[j], m8[j + 4]));
+    let m2: [f32; 2] = std::array::from_fn(|j| larger(m4[j], m4[j + 2]));
+    larger(larger(m2[0], m2[1]), tail)
 }

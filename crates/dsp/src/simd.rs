@@ -1,0 +1,345 @@
+//! Loops of the chain that the compiler does not vectorise well on its own (it shuffles
+//! lanes when a loop mixes f32 and f64), written out for AVX2 beside a portable build of
+//! the same arithmetic in the same order: both give the same bits, so which one runs
+//! never changes a sample. Chosen once, when the owner is built.
+
+use crate::FLUSH;
+
+/// Which build runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Simd {
+    avx2: bool,
+}
+
+impl Simd {
+    pub(crate) fn detect() -> Self {
+        #[cfg(target_arch = "x86_64")]
+        {
+            Simd {
+                avx2: std::arch::is_x86_feature_detected!("avx2"),
+            }
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        {
+            Simd { avx2: false }
+        }
+    }
+
+    pub(crate) fn avx2(self) -> bool {
+        self.avx2
+    }
+
+    #[cfg(test)]
+    pub(crate) fn portable() -> Self {
+        Simd { avx2: false }
+    }
+
+    /// `sum(w[i] * clean(x[i])^2)` in f64 (each square exact) and `max |clean(x[i])|`,
+    /// over the shorter length: the noise gate's detector over a block at once.
+    #[inline]
+    pub(crate) fn weighted_power_and_peak(self, x: &[f32], w: &[f64]) -> (f64, f32) {
+        #[cfg(target_arch = "x86_64")]
+        if self.avx2 {
+            // SAFETY: `avx2` is set only where the CPU has it.
+            return unsafe { weighted_power_and_peak_avx2(x, w) };
+        }
+        weighted_power_and_peak_portable(x, w)
+    }
+}
+
+impl Simd {
+    /// `dst[i] = (clean(l[i]) + clean(r[i])) / 2` (`r`: `None` for `clean(l[i])`), over
+    /// the shortest length; returns the largest |dst[i]|.
+    #[inline]
+    pub(crate) fn mix_peak(self, dst: &mut [f32], l: &[f32], r: Option<&[f32]>) -> f32 {
+        #[cfg(target_arch = "x86_64")]
+        if self.avx2 {
+            // SAFETY: `avx2` is set only where the CPU has it.
+            return unsafe { mix_peak_avx2(dst, l, r) };
+        }
+        mix_peak_portable(dst, l, r)
+    }
+
+    /// `dst` becomes `src` (over the shorter length); returns the largest |src[i]|, NaN
+    /// passed over.
+    #[inline]
+    pub(crate) fn copy_peak(self, dst: &mut [f32], src: &[f32]) -> f32 {
+        let n = dst.len().min(src.len());
+        dst[..n].copy_from_slice(&src[..n]);
+        #[cfg(target_arch = "x86_64")]
+        if self.avx2 {
+            // SAFETY: as above.
+            return unsafe { peak_avx2(&src[..n]) };
+        }
+        peak_portable(&src[..n])
+    }
+}
+
+#[inline(always)]
+fn larger(m: f32, x: f32) -> f32 {
+    if x > m {
+        x
+    } else {
+        m
+    }
+}
+
+fn mix_peak_portable(dst: &mut [f32], l: &[f32], r: Option<&[f32]>) -> f32 {
+    let mut top = 0.0f32;
+    match r {
+        Some(r) => {
+            for ((d, l), r) in dst.iter_mut().zip(l).zip(r) {
+                *d = (crate::clean(*l) + crate::clean(*r)) * 0.5;
+                top = larger(top, d.abs());
+            }
+        }
+        None => {
+            for (d, l) in dst.iter_mut().zip(l) {
+                *d = crate::clean(*l);
+                top = larger(top, d.abs());
+            }
+        }
+    }
+    top
+}
+
+fn peak_portable(x: &[f32]) -> f32 {
+    x.iter().fold(0.0f32, |m, v| larger(m, v.abs()))
+}
+
+/// The largest of four vectors' lanes.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn fold_max(m: [std::arch::x86_64::__m256; 4]) -> f32 {
+    use std::arch::x86_64::*;
+    let v = _mm256_max_ps(_mm256_max_ps(m[0], m[1]), _mm256_max_ps(m[2], m[3]));
+    let h = _mm_max_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps::<1>(v));
+    let h = _mm_max_ps(h, _mm_movehl_ps(h, h));
+    let h = _mm_max_ss(h, _mm_movehdup_ps(h));
+    _mm_cvtss_f32(h)
+}
+
+/// `clean` on a vector: finite and at least FLUSH in magnitude, else 0 (NaN fails both).
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn clean_avx2(v: std::arch::x86_64::__m256) -> std::arch::x86_64::__m256 {
+    use std::arch::x86_64::*;
+    let a = _mm256_and_ps(v, _mm256_castsi256_ps(_mm256_set1_epi32(0x7fff_ffff)));
+    let keep = _mm256_and_ps(
+        _mm256_cmp_ps::<_CMP_GE_OQ>(a, _mm256_set1_ps(FLUSH)),
+        _mm256_cmp_ps::<_CMP_LT_OQ>(a, _mm256_set1_ps(f32::INFINITY)),
+    );
+    _mm256_and_ps(v, keep)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn mix_peak_avx2(dst: &mut [f32], l: &[f32], r: Option<&[f32]>) -> f32 {
+    use std::arch::x86_64::*;
+    let n = dst
+        .len()
+        .min(l.len())
+        .min(r.map_or(usize::MAX, |r| r.len()));
+    let abs_mask = _mm256_castsi256_ps(_mm256_set1_epi32(0x7fff_ffff));
+    let half = _mm256_set1_ps(0.5);
+    // SAFETY (both closures): callers pass i + 8 <= n, within every slice.
+    let load = |i: usize| unsafe {
+        let a = clean_avx2(_mm256_loadu_ps(l.as_ptr().add(i)));
+        match r {
+            Some(r) => _mm256_mul_ps(
+                _mm256_add_ps(a, clean_avx2(_mm256_loadu_ps(r.as_ptr().add(i)))),
+                half,
+            ),
+            None => a,
+        }
+    };
+    let d = dst.as_mut_ptr();
+    let store = |i: usize, v: __m256| unsafe { _mm256_storeu_ps(d.add(i), v) };
+    // Four maxima side by side, so that they do not wait on each other. No lane is NaN
+    // (cleaned): `max` is the portable `larger`.
+    let mut m = [_mm256_setzero_ps(); 4];
+    let mut i = 0;
+    while i + 32 <= n {
+        for (k, m) in m.iter_mut().enumerate() {
+            let v = load(i + 8 * k);
+            store(i + 8 * k, v);
+            *m = _mm256_max_ps(_mm256_and_ps(v, abs_mask), *m);
+        }
+        i += 32;
+    }
+    while i + 8 <= n {
+        let v = load(i);
+        store(i, v);
+        m[0] = _mm256_max_ps(_mm256_and_ps(v, abs_mask), m[0]);
+        i += 8;
+    }
+    let tail = mix_peak_portable(&mut dst[i..n], &l[i..n], r.map(|r| &r[i..n]));
+    larger(fold_max(m), tail)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn peak_avx2(x: &[f32]) -> f32 {
+    use std::arch::x86_64::*;
+    let abs_mask = _mm256_castsi256_ps(_mm256_set1_epi32(0x7fff_ffff));
+    // SAFETY: callers pass i + 8 <= x.len().
+    let abs = |i: usize| unsafe { _mm256_and_ps(_mm256_loadu_ps(x.as_ptr().add(i)), abs_mask) };
+    // max(a, m) returns m when a is NaN: NaN passed over, as `larger` does.
+    let mut m = [_mm256_setzero_ps(); 4];
+    let n = x.len();
+    let mut i = 0;
+    while i + 32 <= n {
+        for (k, m) in m.iter_mut().enumerate() {
+            *m = _mm256_max_ps(abs(i + 8 * k), *m);
+        }
+        i += 32;
+    }
+    while i + 8 <= n {
+        m[0] = _mm256_max_ps(abs(i), m[0]);
+        i += 8;
+    }
+    larger(fold_max(m), peak_portable(&x[i..]))
+}
+
+/// Lane j of sixteen takes samples j, j + 16, ... (four f64 vectors, so that the sums do
+/// not wait on each other); the lanes are summed in a fixed tree, then the remainder in
+/// order.
+fn weighted_power_and_peak_portable(x: &[f32], w: &[f64]) -> (f64, f32) {
+    let n = x.len().min(w.len());
+    let (x, w) = (&x[..n], &w[..n]);
+    let (mut acc, mut top) = ([0.0f64; 16], [0.0f32; 16]);
+    let (xs, ws) = (x.chunks_exact(16), w.chunks_exact(16));
+    let (xt, wt) = (xs.remainder(), ws.remainder());
+    for (x, w) in xs.zip(ws) {
+        for j in 0..16 {
+            let v = crate::clean(x[j]);
+            acc[j] += w[j] * (v as f64 * v as f64);
+            top[j] = larger(top[j], v.abs());
+        }
+    }
+    finish(acc, top, xt, wt)
+}
+
+#[inline(always)]
+fn finish(acc: [f64; 16], top: [f32; 16], xt: &[f32], wt: &[f64]) -> (f64, f32) {
+    // Vector-wise first (lanes j, j + 4, j + 8, j + 12), then within the vector.
+    let a: [f64; 4] = std::array::from_fn(|j| (acc[j] + acc[j + 4]) + (acc[j + 8] + acc[j + 12]));
+    let mut sum = (a[0] + a[2]) + (a[1] + a[3]);
+    // As a tree too: a fold would wait on sixteen maxima in a row.
+    let t8: [f32; 8] = std::array::from_fn(|j| larger(top[j], top[j + 8]));
+    let t4: [f32; 4] = std::array::from_fn(|j| larger(t8[j], t8[j + 4]));
+    let mut top = larger(larger(t4[0], t4[2]), larger(t4[1], t4[3]));
+    for (x, w) in xt.iter().zip(wt) {
+        let v = crate::clean(*x);
+        sum += w * (v as f64 * v as f64);
+        top = larger(top, v.abs());
+    }
+    (sum, top)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn weighted_power_and_peak_avx2(x: &[f32], w: &[f64]) -> (f64, f32) {
+    use std::arch::x86_64::*;
+    let n = x.len().min(w.len());
+    let (x, w) = (&x[..n], &w[..n]);
+    let (xs, ws) = (x.chunks_exact(16), w.chunks_exact(16));
+    let (xt, wt) = (xs.remainder(), ws.remainder());
+    let abs_mask = _mm256_castsi256_ps(_mm256_set1_epi32(0x7fff_ffff));
+    let mut acc = [_mm256_setzero_pd(); 4];
+    let mut top = [_mm256_setzero_ps(); 2];
+    for (x, w) in xs.zip(ws) {
+        for h in 0..2 {
+            // SAFETY: `x` holds 16 f32 and `w` 16 f64 (exact chunks); unaligned loads.
+            let (v, w_lo, w_hi) = unsafe {
+                (
+                    _mm256_loadu_ps(x.as_ptr().add(8 * h)),
+                    _mm256_loadu_pd(w.as_ptr().add(8 * h)),
+                    _mm256_loadu_pd(w.as_ptr().add(8 * h + 4)),
+                )
+            };
+            let v = clean_avx2(v);
+            let p_lo = _mm256_cvtps_pd(_mm256_castps256_ps128(v));
+            let p_hi = _mm256_cvtps_pd(_mm256_extractf128_ps::<1>(v));
+            acc[2 * h] = _mm256_add_pd(acc[2 * h], _mm256_mul_pd(w_lo, _mm256_mul_pd(p_lo, p_lo)));
+            acc[2 * h + 1] = _mm256_add_pd(
+                acc[2 * h + 1],
+                _mm256_mul_pd(w_hi, _mm256_mul_pd(p_hi, p_hi)),
+            );
+            // Neither operand is NaN: the same as the portable `larger`.
+            top[h] = _mm256_max_ps(_mm256_and_ps(v, abs_mask), top[h]);
+        }
+    }
+    let mut sums = [0.0f64; 16];
+    let mut tops = [0.0f32; 16];
+    // SAFETY: stores into arrays of exactly 4 x 4 f64 and 2 x 8 f32.
+    unsafe {
+        for (k, a) in acc.iter().enumerate() {
+            _mm256_storeu_pd(sums.as_mut_ptr().add(4 * k), *a);
+        }
+        for (k, t) in top.iter().enumerate() {
+            _mm256_storeu_ps(tops.as_mut_ptr().add(8 * k), *t);
+        }
+    }
+    finish(sums, tops, xt, wt)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_build_gives_the_same_bits() {
+        let x: Vec<f32> = (0..1000)
+            .map(|i| match i % 97 {
+                3 => f32::NAN,
+                5 => f32::INFINITY,
+                7 => -1e-35,
+                _ => ((i as f32) * 0.37).sin() * 0.8,
+            })
+            .collect();
+        let w: Vec<f64> = (0..1000).map(|i| 0.999f64.powi(i)).collect();
+        let simd = Simd::detect();
+        if simd == Simd::portable() {
+            println!("skipped: this CPU has no AVX2");
+        }
+        for n in [0, 1, 7, 8, 9, 64, 511, 1000] {
+            let (a, b) = (&x[..n], &w[..n]);
+            let want = weighted_power_and_peak_portable(a, b);
+            assert_eq!(simd.weighted_power_and_peak(a, b), want, "n = {n}");
+            // The portable build against the plain definition.
+            let sum: f64 = a
+                .iter()
+                .zip(b)
+                .map(|(x, w)| w * (crate::clean(*x) as f64).powi(2))
+                .sum();
+            let top = a.iter().fold(0.0f32, |m, x| m.max(crate::clean(*x).abs()));
+            assert_eq!(want.1, top);
+            assert!(
+                (want.0 - sum).abs() <= 1e-12 * sum.max(1e-30),
+                "{} vs {sum}",
+                want.0
+            );
+
+            let r: Vec<f32> = a.iter().rev().copied().collect();
+            for right in [None, Some(&r[..])] {
+                let (mut d0, mut d1) = (vec![9.0f32; n], vec![9.0f32; n]);
+                let p0 = Simd::portable().mix_peak(&mut d0, a, right);
+                let p1 = simd.mix_peak(&mut d1, a, right);
+                assert_eq!(p0.to_bits(), p1.to_bits(), "n = {n}");
+                assert!(d0.iter().zip(&d1).all(|(x, y)| x.to_bits() == y.to_bits()));
+                let top = d0.iter().fold(0.0f32, |m, x| m.max(x.abs()));
+                assert_eq!(p0, top);
+            }
+            let (mut d0, mut d1) = (vec![0.0f32; n], vec![0.0f32; n]);
+            let p0 = Simd::portable().copy_peak(&mut d0, a);
+            let p1 = simd.copy_peak(&mut d1, a);
+            assert_eq!(p0.to_bits(), p1.to_bits(), "n = {n}");
+            let finite_top = a
+                .iter()
+                .filter(|x| !x.is_nan())
+                .fold(0.0f32, |m, x| m.max(x.abs()));
+            assert_eq!(p0, finite_top, "NaN passed over");
+        }
+    }
+}
