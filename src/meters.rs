@@ -73,7 +73,9 @@ impl Meters {
 
 /// Non-negative floats order like their bit patterns, so a max is an integer max.
 fn raise(a: &AtomicU32, peak: f32) {
-    if peak.is_finite() && peak > 0.0 {
+    // Most blocks are below the peak already held: a plain load spares them the locked
+    // read-modify-write (x86 has no atomic max: `fetch_max` is a compare-exchange loop).
+    if peak.is_finite() && peak > 0.0 && peak.to_bits() > a.load(Ordering::Relaxed) {
         a.fetch_max(peak.to_bits(), Ordering::Relaxed);
     }
 }
