@@ -1,12 +1,20 @@
-//! `cargo bench -p tubeless --bench plugin`: what the plugin's whole `process()` (nice-plug's
-//! CLAP wrapper, parameter handling, the chain: gains, DC blocker, meters, stereo in and
-//! out) costs next to the engine alone on the same model, at host blocks of 64 and 512.
-//! Both run in one process, interleaved round by round on the same input; the figure is
+//! `cargo bench -p tubeless --bench plugin`: what the plugin costs next to the engine
+//! alone on the same model, at host blocks of 64 and 512, two ways:
+//! - `process()`: the plugin's `Plugin::process` (parameters, model hand-over, the chain:
+//!   gains, gate, DC blocker, meters, stereo in and out) called as nice-plug's wrappers
+//!   call it, on the host's buffers with the input copied to the outputs;
+//! - `CLAP call`: the whole call a host makes into the bundle's CLAP entry point, which
+//!   adds nice-plug's wrapper (events, buffer setup, the denormal guard) and the test
+//!   host's own `clap_process` setup.
+//!
+//! All run in one process, interleaved round by round on the same input; each figure is
 //! the median of the per-round ratios (machines here are shared and noisy), beside the
 //! plugin with no model as a share of the engine.
 
 #[path = "../tests/common/mod.rs"]
 mod common;
+#[path = "plugin/direct.rs"]
+mod direct;
 
 use std::time::Instant;
 
@@ -92,29 +100,42 @@ fn main() {
         .max(1);
     let input = common::guitar(n, RATE, 0);
     println!(
-        "{:<28} {:>6} {:>12} {:>12} {:>9} {:>9}",
-        "model", "block", "engine ns/s", "plugin ns/s", "overhead", "no-model"
+        "{:<28} {:>6} {:>12} {:>12} {:>9} {:>12} {:>9} {:>9}",
+        "model",
+        "block",
+        "engine ns/s",
+        "process()",
+        "overhead",
+        "CLAP call",
+        "overhead",
+        "no-model"
     );
     // The plugin with no model: what the wrapper and the chain cost on their own. Its
     // share of each engine is the last column, the overhead free of the engines'
     // placement.
-    let mut no_model = [0.0f64; 2];
+    let mut no_model = [(0.0f64, 0.0f64); 2];
     for block in [64usize, 512] {
         let mut plugin = plugin_at(block);
+        let mut bare = direct::Direct::new(RATE, block, None);
         let mut io = Stereo::new(&input, block);
-        let mut times = Vec::new();
+        let (mut times, mut clap) = (Vec::new(), Vec::new());
         for _ in 0..ROUNDS {
             let t = Instant::now();
-            io.play(&mut plugin, block);
+            bare.play(&input, block);
             times.push(t.elapsed().as_secs_f64() * 1e9 / n as f64);
+            let t = Instant::now();
+            io.play(&mut plugin, block);
+            clap.push(t.elapsed().as_secs_f64() * 1e9 / n as f64);
         }
-        no_model[block / 512] = median(times);
+        no_model[block / 512] = (median(times), median(clap));
         println!(
-            "{:<28} {:>6} {:>12} {:>12.1}",
-            "(no model: wrapper + chain)",
+            "{:<28} {:>6} {:>12} {:>12.1} {:>9} {:>12.1}",
+            "(no model)",
             block,
             "-",
-            no_model[block / 512]
+            no_model[block / 512].0,
+            "",
+            no_model[block / 512].1
         );
     }
     // The same engine runs a few percent faster or slower depending on where the
@@ -126,6 +147,7 @@ fn main() {
         for block in [64usize, 512] {
             let mut engines = Vec::new();
             let mut plugins = Vec::new();
+            let mut bares = Vec::new();
             for _ in 0..instances {
                 engines.push(
                     Engine::build(
@@ -143,6 +165,7 @@ fn main() {
                     common::with_model_field(&base, &json!({ "path": path.display().to_string() }));
                 assert!(plugin.load_state(&common::state_bytes(&state)));
                 plugins.push(plugin);
+                bares.push(direct::Direct::new(RATE, block, Some(path)));
             }
 
             // The engine alone gets the same: each block of the input copied into one
@@ -167,26 +190,40 @@ fn main() {
                 }
                 t.elapsed().as_secs_f64() / instances as f64
             };
+            let mut run_bares = || {
+                let t = Instant::now();
+                for bare in &mut bares {
+                    bare.play(&input, block);
+                }
+                t.elapsed().as_secs_f64() / instances as f64
+            };
             run_engines();
             run_plugins();
-            let mut ratios = Vec::new();
-            let (mut te, mut tp) = (Vec::new(), Vec::new());
+            run_bares();
+            let (mut ratios, mut clap_ratios) = (Vec::new(), Vec::new());
+            let (mut te, mut tp, mut tc) = (Vec::new(), Vec::new(), Vec::new());
             for _ in 0..ROUNDS {
                 let e = run_engines();
-                let p = run_plugins();
-                ratios.push(p / e);
+                let d = run_bares();
+                let c = run_plugins();
+                ratios.push(d / e);
+                clap_ratios.push(c / e);
                 te.push(e);
-                tp.push(p);
+                tp.push(d);
+                tc.push(c);
             }
             let ns = |t: f64| t * 1e9 / n as f64;
+            let engine = ns(median(te));
             println!(
-                "{:<28} {:>6} {:>12.1} {:>12.1} {:>+8.1}% {:>+8.1}%",
+                "{:<28} {:>6} {:>12.1} {:>12.1} {:>+8.1}% {:>12.1} {:>+8.1}% {:>+8.1}%",
                 name,
                 block,
-                ns(median(te.clone())),
+                engine,
                 ns(median(tp)),
                 (median(ratios) - 1.0) * 100.0,
-                no_model[block / 512] / ns(median(te)) * 100.0
+                ns(median(tc)),
+                (median(clap_ratios) - 1.0) * 100.0,
+                no_model[block / 512].0 / engine * 100.0
             );
         }
     }

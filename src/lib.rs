@@ -92,6 +92,12 @@ impl Drop for Tubeless {
 }
 
 impl Tubeless {
+    /// A requested model or IR has not reached the audio thread yet: for hosts' tests and
+    /// benchmarks that drive the plugin directly and must wait for it.
+    pub fn is_loading(&self) -> bool {
+        self.loader.is_pending()
+    }
+
     /// Takes newly published slots at the start of a block. Wait-free.
     fn take_published(&mut self) {
         let Some(chain) = self.chain.as_mut() else {
