@@ -315,12 +315,18 @@ impl Plugin for Tubeless {
             }
         }
         self.take_published();
-        let settings = self.params.chain_settings();
+        // The parameters are read only when one has changed (most blocks none has).
+        let settings = self
+            .params
+            .take_changed()
+            .then(|| self.params.chain_settings());
         let inputs = self.main_inputs;
         let Some(chain) = self.chain.as_mut() else {
             return ProcessStatus::Normal;
         };
-        chain.set_settings(settings);
+        if let Some(settings) = settings {
+            chain.set_settings(settings);
+        }
         if !self.heard {
             // Settings made before playback starts apply from the first sample.
             chain.snap_glides();

@@ -2,6 +2,7 @@
 //! store automation and sessions under them, so they never change) and persisted fields,
 //! and how they become chain settings.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use nice_plug::params::persist::PersistentField;
@@ -97,6 +98,10 @@ pub struct TubelessParams {
     /// The editor's size in logical pixels.
     #[persist = "editor_size"]
     pub editor_size: Arc<Mutex<(u32, u32)>>,
+
+    /// Set by every parameter's callback when its value changes (from the host, the
+    /// editor or a restored state): the audio thread reads the parameters only then.
+    changed: Arc<AtomicBool>,
 }
 
 /// Default editor size, in logical pixels.
@@ -133,48 +138,77 @@ fn time_ms(name: &str, default: f32, (min, max): (f32, f32)) -> FloatParam {
 
 impl TubelessParams {
     pub fn new(loader: Arc<Loader>) -> Self {
-        let knob = |name: &str| float(name, DEFAULT_KNOB, ranges::KNOB, "", 0.1);
+        let changed = Arc::new(AtomicBool::new(true));
+        let mark = || {
+            let c = Arc::clone(&changed);
+            move || c.store(true, Ordering::Release)
+        };
+        let f = |p: FloatParam| {
+            let m = mark();
+            p.with_callback(Arc::new(move |_| m()))
+        };
+        let b = |p: BoolParam| {
+            let m = mark();
+            p.with_callback(Arc::new(move |_| m()))
+        };
+        let knob = |name: &str| f(float(name, DEFAULT_KNOB, ranges::KNOB, "", 0.1));
+        let channel_mode = {
+            let m = mark();
+            EnumParam::new("Channel mode", ChannelModeParam::Mono)
+                .with_callback(Arc::new(move |_| m()))
+        };
+        let output_mode = {
+            let m = mark();
+            EnumParam::new("Output mode", OutputModeParam::Normalized)
+                .with_callback(Arc::new(move |_| m()))
+        };
         TubelessParams {
-            input_gain_db: float("Input", 0.0, ranges::INPUT_DB, " dB", 0.1),
-            output_gain_db: float("Output", 0.0, ranges::OUTPUT_DB, " dB", 0.1),
-            channel_mode: EnumParam::new("Channel mode", ChannelModeParam::Mono),
-            output_mode: EnumParam::new("Output mode", OutputModeParam::Normalized),
-            bypass: BoolParam::new("Bypass", false).make_bypass(),
-            gate_on: BoolParam::new("Gate", true),
-            gate_threshold_db: float(
+            input_gain_db: f(float("Input", 0.0, ranges::INPUT_DB, " dB", 0.1)),
+            output_gain_db: f(float("Output", 0.0, ranges::OUTPUT_DB, " dB", 0.1)),
+            channel_mode,
+            output_mode,
+            bypass: b(BoolParam::new("Bypass", false).make_bypass()),
+            gate_on: b(BoolParam::new("Gate", true)),
+            gate_threshold_db: f(float(
                 "Gate threshold",
                 gate::DEFAULT_THRESHOLD_DB,
                 ranges::GATE_DB,
                 " dB",
                 0.1,
-            ),
-            gate_attack_ms: time_ms(
+            )),
+            gate_attack_ms: f(time_ms(
                 "Gate attack",
                 gate::DEFAULT_ATTACK_MS,
                 ranges::GATE_ATTACK_MS,
-            ),
-            gate_hold_ms: time_ms("Gate hold", gate::DEFAULT_HOLD_MS, ranges::GATE_HOLD_MS),
-            gate_release_ms: time_ms(
+            )),
+            gate_hold_ms: f(time_ms(
+                "Gate hold",
+                gate::DEFAULT_HOLD_MS,
+                ranges::GATE_HOLD_MS,
+            )),
+            gate_release_ms: f(time_ms(
                 "Gate release",
                 gate::DEFAULT_RELEASE_MS,
                 ranges::GATE_RELEASE_MS,
-            ),
-            eq_on: BoolParam::new("EQ", true),
+            )),
+            eq_on: b(BoolParam::new("EQ", true)),
             bass: knob("Bass"),
             middle: knob("Middle"),
             treble: knob("Treble"),
-            ir_on: BoolParam::new("Cab IR", true),
-            calibrate_input: BoolParam::new("Calibrate input", false),
-            calibration_dbu: float(
+            ir_on: b(BoolParam::new("Cab IR", true)),
+            calibrate_input: b(BoolParam::new("Calibrate input", false)),
+            calibration_dbu: f(float(
                 "Input calibration",
                 DEFAULT_INPUT_CALIBRATION_DBU as f32,
                 ranges::CAL_DBU,
                 " dBu",
                 0.1,
+            )),
+            size: f(
+                FloatParam::new("Size", 1.0, FloatRange::Linear { min: 0.0, max: 1.0 })
+                    .with_step_size(0.01)
+                    .with_value_to_string(formatters::v2s_f32_rounded(2)),
             ),
-            size: FloatParam::new("Size", 1.0, FloatRange::Linear { min: 0.0, max: 1.0 })
-                .with_step_size(0.01)
-                .with_value_to_string(formatters::v2s_f32_rounded(2)),
             model: ModelField {
                 loader: Arc::clone(&loader),
             },
@@ -183,7 +217,14 @@ impl TubelessParams {
             },
             options: OptionsField { loader },
             editor_size: Arc::new(Mutex::new(EDITOR_SIZE)),
+            changed,
         }
+    }
+
+    /// Whether a parameter changed since the last call (then the caller reads
+    /// `chain_settings`). Wait-free; a plain load in the usual case.
+    pub fn take_changed(&self) -> bool {
+        self.changed.load(Ordering::Relaxed) && self.changed.swap(false, Ordering::Acquire)
     }
 
     /// The chain's targets from the parameters' current values.
