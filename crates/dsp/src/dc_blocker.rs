@@ -14,8 +14,9 @@ use crate::simd::Simd;
 /// multiply-adds) plus the first half's last value; only y[-1] waits on the previous
 /// step. Each sample of a step depends on that step's earlier samples alone, so a call
 /// that starts or ends mid-step recomputes the step with what it has (the rest zero) and
-/// keeps its own samples: any split of the stream gives the same samples. The AVX2
-/// build does the same arithmetic in the same order: the same bits.
+/// keeps its own samples: any split of the stream gives the same samples. With AVX2 and
+/// FMA every step (whole or split) runs the fused build, a few ulp from the portable one
+/// and as close to the exact recursion.
 #[derive(Debug, Clone)]
 pub struct DcBlocker {
     /// r^(k+1) for k in 0..STEP, rounded once each from f64 (products of rounded powers
@@ -118,14 +119,15 @@ impl DcBlocker {
             return;
         }
         #[cfg(target_arch = "x86_64")]
-        if self.simd.avx2() {
-            // SAFETY: `avx2` is set only where the CPU has it.
-            unsafe { self.whole_steps_avx2(buf) };
+        if self.simd.fma() {
+            // SAFETY: `fma` is set only where the CPU has AVX2 and FMA. (`phase` is 0 and
+            // `pending` clear already: the buffer starts on the grid.)
+            (self.x1, self.y0) = unsafe { steps_fma(self, self.x1, self.y0, buf) };
             return;
         }
         for c in buf.chunks_exact_mut(STEP) {
             let x: &mut [f32; STEP] = c.try_into().expect("chunks of STEP");
-            let y = self.step(x);
+            let y = self.step_portable(x);
             self.finish(x[STEP - 1], &y);
             *x = y;
         }
@@ -139,9 +141,23 @@ impl DcBlocker {
         self.pending = [0.0; STEP];
     }
 
-    /// One step from the state before it.
+    /// One step from the state before it, in the build that runs the whole steps (so
+    /// that a step computes the same bits whether or not it was split).
     #[inline(always)]
     fn step(&self, x: &[f32; STEP]) -> [f32; STEP] {
+        #[cfg(target_arch = "x86_64")]
+        if self.simd.fma() {
+            let mut y = *x;
+            // SAFETY: `fma` is set only where the CPU has AVX2 and FMA. (The state it
+            // returns is dropped: `finish` sets it when the step is complete.)
+            unsafe { steps_fma(self, self.x1, self.y0, &mut y) };
+            return y;
+        }
+        self.step_portable(x)
+    }
+
+    #[inline(always)]
+    fn step_portable(&self, x: &[f32; STEP]) -> [f32; STEP] {
         let rp = &self.rp;
         let d: [f32; STEP] = std::array::from_fn(|k| {
             let before = if k == 0 { self.x1 } else { x[k - 1] };
@@ -162,77 +178,86 @@ impl DcBlocker {
         let y0 = self.y0;
         std::array::from_fn(|k| s[k] + rp[k] * y0)
     }
+}
 
-    /// `whole_steps` with the state in registers: the same operations on the same
-    /// values as `step` and `finish`, lane for lane.
-    #[cfg(target_arch = "x86_64")]
-    #[target_feature(enable = "avx2")]
-    fn whole_steps_avx2(&mut self, buf: &mut [f32]) {
-        use std::arch::x86_64::*;
-        let lanes = |shift: usize| {
-            let i = |k: usize| source(k, shift) as i32;
-            _mm256_setr_epi32(i(0), i(1), i(2), i(3), i(4), i(5), i(6), i(7))
-        };
-        let up_idx = SHIFTS.map(lanes);
-        let last = _mm256_set1_epi32(7);
-        // SAFETY: `scan` rows and halves of `rp` hold HALF = 8 f32.
-        let (scan, rp_lo, rp_hi) = unsafe {
+/// Whole steps of `buf` in place from the state (x[-1], y[-1]), returning the state after
+/// them: `step_portable` and `finish` with each multiply and add fused, the state in
+/// registers. (Fused, the sums round once where the portable build rounds twice: the
+/// builds differ in the last bits, each is split-invariant on its own.)
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+fn steps_fma(d: &DcBlocker, x1: f32, y0: f32, buf: &mut [f32]) -> (f32, f32) {
+    use std::arch::x86_64::*;
+    let lanes = |shift: usize| {
+        let i = |k: usize| source(k, shift) as i32;
+        _mm256_setr_epi32(i(0), i(1), i(2), i(3), i(4), i(5), i(6), i(7))
+    };
+    let up_idx = SHIFTS.map(lanes);
+    let last = _mm256_set1_epi32(7);
+    // SAFETY: `scan` rows and halves of `rp` hold HALF = 8 f32.
+    let (scan, rp_lo, rp_hi) = unsafe {
+        (
+            d.scan.map(|w| _mm256_loadu_ps(w.as_ptr())),
+            _mm256_loadu_ps(d.rp.as_ptr()),
+            _mm256_loadu_ps(d.rp.as_ptr().add(HALF)),
+        )
+    };
+    let rp_last = _mm256_set1_ps(d.rp[STEP - 1]);
+    let abs_mask = _mm256_set1_epi32(0x7fff_ffff);
+    let flush_bits = _mm256_set1_epi32(FEEDBACK_FLUSH.to_bits() as i32);
+    let mut x1 = _mm256_set1_ps(x1);
+    let mut y0 = _mm256_set1_ps(y0);
+    for c in buf.chunks_exact_mut(STEP) {
+        let p = c.as_mut_ptr();
+        // SAFETY: `c` holds STEP floats; `p + 7 .. p + 15` is inside it.
+        let (x_lo, x_hi, before_hi) = unsafe {
             (
-                self.scan.map(|w| _mm256_loadu_ps(w.as_ptr())),
-                _mm256_loadu_ps(self.rp.as_ptr()),
-                _mm256_loadu_ps(self.rp.as_ptr().add(HALF)),
+                _mm256_loadu_ps(p),
+                _mm256_loadu_ps(p.add(HALF)),
+                _mm256_loadu_ps(p.add(HALF - 1)),
             )
         };
-        let rp_last = _mm256_set1_ps(self.rp[STEP - 1]);
-        let abs_mask = _mm256_set1_epi32(0x7fff_ffff);
-        let flush_bits = _mm256_set1_epi32(FEEDBACK_FLUSH.to_bits() as i32);
-        let half_scan = |mut t: __m256| {
-            for i in 0..3 {
-                let earlier = _mm256_permutevar8x32_ps(t, up_idx[i]);
-                t = _mm256_add_ps(t, _mm256_mul_ps(scan[i], earlier));
-            }
-            t
-        };
-        let mut x1 = _mm256_set1_ps(self.x1);
-        let mut y0 = _mm256_set1_ps(self.y0);
-        for c in buf.chunks_exact_mut(STEP) {
-            let p = c.as_mut_ptr();
-            // SAFETY: `c` holds STEP floats; `p + 7 .. p + 15` is inside it.
-            let (x_lo, x_hi, before_hi) = unsafe {
-                (
-                    _mm256_loadu_ps(p),
-                    _mm256_loadu_ps(p.add(HALF)),
-                    _mm256_loadu_ps(p.add(HALF - 1)),
-                )
-            };
-            let before_lo =
-                _mm256_blend_ps::<0b0000_0001>(_mm256_permutevar8x32_ps(x_lo, up_idx[0]), x1);
-            let s_lo = half_scan(_mm256_sub_ps(x_lo, before_lo));
-            let s_hi = half_scan(_mm256_sub_ps(x_hi, before_hi));
-            let carry = _mm256_permutevar8x32_ps(s_lo, last);
-            let s_hi = _mm256_add_ps(s_hi, _mm256_mul_ps(rp_lo, carry));
-            let y_lo = _mm256_add_ps(s_lo, _mm256_mul_ps(rp_lo, y0));
-            let y_hi = _mm256_add_ps(s_hi, _mm256_mul_ps(rp_hi, y0));
-            // SAFETY: as for the loads.
-            unsafe {
-                _mm256_storeu_ps(p, y_lo);
-                _mm256_storeu_ps(p.add(HALF), y_hi);
-            }
-            x1 = _mm256_permutevar8x32_ps(x_hi, last);
-            // The next step's y[-1]: y_hi's last lane, computed again in every lane from
-            // s (which does not wait on y0), so that only a multiply, an add and the guard
-            // stand between one step's y0 and the next's.
-            let s_last = _mm256_permutevar8x32_ps(s_hi, last);
-            let y_last = _mm256_castps_si256(_mm256_add_ps(s_last, _mm256_mul_ps(rp_last, y0)));
-            // `flush`: below FEEDBACK_FLUSH in magnitude (as bits: both non-negative) is 0;
-            // NaN, whose bits are above infinity's, passes as it does there.
-            let tiny = _mm256_cmpgt_epi32(flush_bits, _mm256_and_si256(y_last, abs_mask));
-            y0 = _mm256_castsi256_ps(_mm256_andnot_si256(tiny, y_last));
+        let before_lo =
+            _mm256_blend_ps::<0b0000_0001>(_mm256_permutevar8x32_ps(x_lo, up_idx[0]), x1);
+        let s_lo = half_scan(_mm256_sub_ps(x_lo, before_lo), &scan, &up_idx);
+        let s_hi = half_scan(_mm256_sub_ps(x_hi, before_hi), &scan, &up_idx);
+        let carry = _mm256_permutevar8x32_ps(s_lo, last);
+        let s_hi = _mm256_fmadd_ps(rp_lo, carry, s_hi);
+        let y_lo = _mm256_fmadd_ps(rp_lo, y0, s_lo);
+        let y_hi = _mm256_fmadd_ps(rp_hi, y0, s_hi);
+        // SAFETY: as for the loads.
+        unsafe {
+            _mm256_storeu_ps(p, y_lo);
+            _mm256_storeu_ps(p.add(HALF), y_hi);
         }
-        // (`phase` is 0 and `pending` clear already: the buffer starts on the grid.)
-        self.x1 = _mm256_cvtss_f32(x1);
-        self.y0 = _mm256_cvtss_f32(y0);
+        x1 = _mm256_permutevar8x32_ps(x_hi, last);
+        // The next step's y[-1]: y_hi's last lane, computed again in every lane from s
+        // (which does not wait on y0), so that one fused multiply-add and the guard stand
+        // between one step's y0 and the next's.
+        let s_last = _mm256_permutevar8x32_ps(s_hi, last);
+        let y_last = _mm256_castps_si256(_mm256_fmadd_ps(rp_last, y0, s_last));
+        // `flush`: below FEEDBACK_FLUSH in magnitude (as bits: both non-negative) is 0;
+        // NaN, whose bits are above infinity's, passes as it does there.
+        let tiny = _mm256_cmpgt_epi32(flush_bits, _mm256_and_si256(y_last, abs_mask));
+        y0 = _mm256_castsi256_ps(_mm256_andnot_si256(tiny, y_last));
     }
+    (_mm256_cvtss_f32(x1), _mm256_cvtss_f32(y0))
+}
+
+/// The recursion from rest over a half (eight lanes): three shifted multiply-adds. (A
+/// function, not a closure: a closure would not get the target features.)
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+fn half_scan(
+    mut t: std::arch::x86_64::__m256,
+    scan: &[std::arch::x86_64::__m256; 3],
+    up_idx: &[std::arch::x86_64::__m256i; 3],
+) -> std::arch::x86_64::__m256 {
+    use std::arch::x86_64::*;
+    for i in 0..3 {
+        t = _mm256_fmadd_ps(scan[i], _mm256_permutevar8x32_ps(t, up_idx[i]), t);
+    }
+    t
 }
 
 /// Keeps the feedback path out of denormals on silence.
@@ -293,35 +318,45 @@ mod tests {
         let (e, e_serial) = (err(&whole), err(&serial));
         println!("max error vs f64: sixteen-sample steps {e:.2e}, plain recursion {e_serial:.2e}");
         assert!(e <= 1.5 * e_serial && e < 1e-5, "{e} vs {e_serial}");
-        for pattern in [
-            &[1usize][..],
-            &[3],
-            &[7, 1, 2],
-            &[15, 17],
-            &[64],
-            &[5, 511, 4],
-        ] {
+        for simd in [Simd::detect(), Simd::portable()] {
+            let mut whole = x.clone();
             let mut d = DcBlocker::new(rate);
-            let mut y = x.clone();
-            let (mut at, mut k) = (0, 0);
-            while at < y.len() {
-                let n = pattern[k % pattern.len()].min(y.len() - at);
-                d.process(&mut y[at..at + n]);
-                at += n;
-                k += 1;
+            d.simd = simd;
+            d.process(&mut whole);
+            for pattern in [
+                &[1usize][..],
+                &[3],
+                &[7, 1, 2],
+                &[15, 17],
+                &[64],
+                &[5, 511, 4],
+            ] {
+                let mut d = DcBlocker::new(rate);
+                d.simd = simd;
+                let mut y = x.clone();
+                let (mut at, mut k) = (0, 0);
+                while at < y.len() {
+                    let n = pattern[k % pattern.len()].min(y.len() - at);
+                    d.process(&mut y[at..at + n]);
+                    at += n;
+                    k += 1;
+                }
+                assert!(
+                    y == whole,
+                    "split {pattern:?} changed the output ({simd:?})"
+                );
             }
-            assert!(y == whole, "split {pattern:?} changed the output");
         }
     }
 
     #[test]
-    fn every_build_gives_the_same_bits() {
+    fn every_build_is_the_recursion_within_rounding() {
         let x: Vec<f32> = (0..4_000)
             .map(|i| ((i as f32 * 0.031).sin() + 0.2) * if i % 1000 < 500 { 1.0 } else { 1e-22 })
             .collect();
         let detected = DcBlocker::new(48_000.0);
-        if !detected.simd.avx2() {
-            println!("skipped: this CPU has no AVX2");
+        if !detected.simd.fma() {
+            println!("skipped: this CPU has no AVX2 and FMA");
         }
         let mut portable = detected.clone();
         portable.simd = Simd::portable();
@@ -329,15 +364,14 @@ mod tests {
         let (mut da, mut db) = (detected, portable);
         da.process(&mut a);
         db.process(&mut b);
-        let first = a
+        // The builds round differently (fused or not) and the pole keeps each rounding for
+        // ~1/(1 - r) samples: a few ulp of the signal apart (5e-7 measured), the f32
+        // recursion's own error against f64 (8e-7 in the test above).
+        let worst = a
             .iter()
             .zip(&b)
-            .position(|(p, q)| p.to_bits() != q.to_bits());
-        assert!(first.is_none(), "first difference at {first:?}");
-        assert_eq!(
-            (da.x1.to_bits(), da.y0.to_bits()),
-            (db.x1.to_bits(), db.y0.to_bits())
-        );
+            .fold(0.0f32, |m, (p, q)| m.max((p - q).abs()));
+        assert!(worst < 1e-6, "{worst}");
     }
 
     #[test]

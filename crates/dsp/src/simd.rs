@@ -9,29 +9,36 @@ use crate::FLUSH;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Simd {
     avx2: bool,
+    /// AVX2 and FMA: for loops whose AVX2 build fuses (and so rounds differently).
+    fma: bool,
 }
 
 impl Simd {
     pub(crate) fn detect() -> Self {
         #[cfg(target_arch = "x86_64")]
         {
+            let avx2 = std::arch::is_x86_feature_detected!("avx2");
             Simd {
-                avx2: std::arch::is_x86_feature_detected!("avx2"),
+                avx2,
+                fma: avx2 && std::arch::is_x86_feature_detected!("fma"),
             }
         }
         #[cfg(not(target_arch = "x86_64"))]
         {
-            Simd { avx2: false }
+            Simd::portable()
         }
     }
 
-    pub(crate) fn avx2(self) -> bool {
-        self.avx2
+    pub(crate) fn fma(self) -> bool {
+        self.fma
     }
 
-    #[cfg(test)]
+    #[cfg(any(test, not(target_arch = "x86_64")))]
     pub(crate) fn portable() -> Self {
-        Simd { avx2: false }
+        Simd {
+            avx2: false,
+            fma: false,
+        }
     }
 
     /// `sum(w[i] * clean(x[i])^2)` in f64 (each square exact) and `max |clean(x[i])|`,
@@ -142,36 +149,33 @@ fn mix_peak_avx2(dst: &mut [f32], l: &[f32], r: Option<&[f32]>) -> f32 {
         .min(r.map_or(usize::MAX, |r| r.len()));
     let abs_mask = _mm256_castsi256_ps(_mm256_set1_epi32(0x7fff_ffff));
     let half = _mm256_set1_ps(0.5);
-    // SAFETY (both closures): callers pass i + 8 <= n, within every slice.
-    let load = |i: usize| unsafe {
-        let a = clean_avx2(_mm256_loadu_ps(l.as_ptr().add(i)));
-        match r {
-            Some(r) => _mm256_mul_ps(
-                _mm256_add_ps(a, clean_avx2(_mm256_loadu_ps(r.as_ptr().add(i)))),
-                half,
-            ),
-            None => a,
-        }
-    };
-    let d = dst.as_mut_ptr();
-    let store = |i: usize, v: __m256| unsafe { _mm256_storeu_ps(d.add(i), v) };
+    let (pl, pd) = (l.as_ptr(), dst.as_mut_ptr());
+    let pr = r.map(|r| r.as_ptr());
     // Four maxima side by side, so that they do not wait on each other. No lane is NaN
-    // (cleaned): `max` is the portable `larger`.
+    // (cleaned): `max` is the portable `larger`. (No closures here: a closure would not
+    // get this function's target features.)
     let mut m = [_mm256_setzero_ps(); 4];
     let mut i = 0;
-    while i + 32 <= n {
-        for (k, m) in m.iter_mut().enumerate() {
-            let v = load(i + 8 * k);
-            store(i + 8 * k, v);
-            *m = _mm256_max_ps(_mm256_and_ps(v, abs_mask), *m);
-        }
-        i += 32;
-    }
     while i + 8 <= n {
-        let v = load(i);
-        store(i, v);
-        m[0] = _mm256_max_ps(_mm256_and_ps(v, abs_mask), m[0]);
-        i += 8;
+        // Whole groups of four vectors, then single ones into the first maximum.
+        let group = if i + 32 <= n { 4 } else { 1 };
+        for (k, m) in m.iter_mut().enumerate().take(group) {
+            let at = i + 8 * k;
+            // SAFETY: at + 8 <= n, within every slice.
+            unsafe {
+                let a = clean_avx2(_mm256_loadu_ps(pl.add(at)));
+                let v = match pr {
+                    Some(pr) => _mm256_mul_ps(
+                        _mm256_add_ps(a, clean_avx2(_mm256_loadu_ps(pr.add(at)))),
+                        half,
+                    ),
+                    None => a,
+                };
+                _mm256_storeu_ps(pd.add(at), v);
+                *m = _mm256_max_ps(_mm256_and_ps(v, abs_mask), *m);
+            }
+        }
+        i += 8 * group;
     }
     let tail = mix_peak_portable(&mut dst[i..n], &l[i..n], r.map(|r| &r[i..n]));
     larger(fold_max(m), tail)
@@ -182,21 +186,18 @@ fn mix_peak_avx2(dst: &mut [f32], l: &[f32], r: Option<&[f32]>) -> f32 {
 fn peak_avx2(x: &[f32]) -> f32 {
     use std::arch::x86_64::*;
     let abs_mask = _mm256_castsi256_ps(_mm256_set1_epi32(0x7fff_ffff));
-    // SAFETY: callers pass i + 8 <= x.len().
-    let abs = |i: usize| unsafe { _mm256_and_ps(_mm256_loadu_ps(x.as_ptr().add(i)), abs_mask) };
     // max(a, m) returns m when a is NaN: NaN passed over, as `larger` does.
     let mut m = [_mm256_setzero_ps(); 4];
     let n = x.len();
     let mut i = 0;
-    while i + 32 <= n {
-        for (k, m) in m.iter_mut().enumerate() {
-            *m = _mm256_max_ps(abs(i + 8 * k), *m);
-        }
-        i += 32;
-    }
     while i + 8 <= n {
-        m[0] = _mm256_max_ps(abs(i), m[0]);
-        i += 8;
+        let group = if i + 32 <= n { 4 } else { 1 };
+        for (k, m) in m.iter_mut().enumerate().take(group) {
+            // SAFETY: i + 8 k + 8 <= x.len().
+            let a = unsafe { _mm256_and_ps(_mm256_loadu_ps(x.as_ptr().add(i + 8 * k)), abs_mask) };
+            *m = _mm256_max_ps(a, *m);
+        }
+        i += 8 * group;
     }
     larger(fold_max(m), peak_portable(&x[i..]))
 }

@@ -415,6 +415,16 @@ impl Ramp {
         self.at == self.target
     }
 
+    /// Settled at 0: `is_settled() && position() == 0.0`, in integers (no division).
+    pub fn is_off(&self) -> bool {
+        self.at == 0 && self.target == 0
+    }
+
+    /// Settled at 1.
+    pub fn is_on(&self) -> bool {
+        self.at == self.len && self.target == self.len
+    }
+
     /// Advances one sample; returns the new linear position.
     #[inline]
     pub fn advance(&mut self) -> f32 {

@@ -102,8 +102,7 @@ pub struct Chain {
     wet_b: Vec<f32>,
     spare: Vec<f32>,
     dry_buf: [Vec<f32>; 2],
-    /// The CPU has AVX2: `process` runs its 256-bit build.
-    avx2: bool,
+    /// With AVX2 and FMA `process` runs its 256-bit build.
     simd: Simd,
 }
 
@@ -157,10 +156,6 @@ impl Chain {
             wet_b: buf(),
             spare: buf(),
             dry_buf: [buf(), buf()],
-            #[cfg(target_arch = "x86_64")]
-            avx2: std::arch::is_x86_feature_detected!("avx2"),
-            #[cfg(not(target_arch = "x86_64"))]
-            avx2: false,
             simd: Simd::detect(),
         };
         chain.apply_block_settings(&settings);
@@ -453,17 +448,19 @@ impl Chain {
     /// every channel gets output. Any length: longer than `max_block` is split here.
     pub fn process(&mut self, channels: &mut [&mut [f32]], inputs: usize) -> Meter {
         #[cfg(target_arch = "x86_64")]
-        if self.avx2 {
-            // SAFETY: `avx2` is set only where the CPU has AVX2.
+        if self.simd.fma() {
+            // SAFETY: `fma` is set only where the CPU has AVX2 and FMA.
             return unsafe { self.process_avx2(channels, inputs) };
         }
         self.process_any(channels, inputs)
     }
 
-    /// The same code with 256-bit vectors for its loops. Rust never fuses a multiply and
-    /// an add by itself, so every sample is bit for bit the portable build's.
+    /// The same code with 256-bit vectors for its loops, and FMA so that the blocks'
+    /// AVX2 kernels inline here. Rust never fuses a multiply and an add by itself, so the
+    /// chain's own loops give the portable build's bits; only the DC blocker's kernel
+    /// fuses (see `dc_blocker`).
     #[cfg(target_arch = "x86_64")]
-    #[target_feature(enable = "avx2")]
+    #[target_feature(enable = "avx2,fma")]
     unsafe fn process_avx2(&mut self, channels: &mut [&mut [f32]], inputs: usize) -> Meter {
         self.process_any(channels, inputs)
     }
@@ -499,7 +496,7 @@ impl Chain {
         if !stereo_in {
             self.dual.snap();
         }
-        let dual_on = stereo_in && (self.dual.position() > 0.0 || self.dual.target() > 0.0);
+        let dual_on = stereo_in && !self.dual.is_off();
         let mono_peak = self.read_input(channels, stereo_in, dual_on, at, n);
         let fed = if dual_on {
             peak(&self.left[..n]).max(peak(&self.right[..n]))
@@ -508,7 +505,7 @@ impl Chain {
         };
         meter.input_peak = meter.input_peak.max(fed);
 
-        let bypassed = self.bypass.is_settled() && self.bypass.position() == 1.0;
+        let bypassed = self.bypass.is_on();
         let right_differs = if bypassed {
             self.idle_while_bypassed(n);
             let [wl, wr] = &mut self.wet;
@@ -566,7 +563,7 @@ impl Chain {
                 *d = clean(*s);
             }
         }
-        let dry_heard = !(self.bypass.is_settled() && self.bypass.position() == 0.0);
+        let dry_heard = !self.bypass.is_off();
         if dry_heard || self.dry[0].delay() > 0 {
             let [dl, dr] = &mut self.dry_buf;
             if stereo_in {
@@ -629,9 +626,9 @@ impl Chain {
             std::mem::swap(&mut self.mono, &mut self.lanes[self.cur].out[0]);
             self.lanes[self.cur].run(Err(n), None, size);
         } else {
-            self.run_lanes_on_copies(n, dual_on, moving);
+            self.run_lanes_on_copies(n, dual_on);
         }
-        if moving && self.dual.is_settled() && self.dual.position() == 0.0 {
+        if moving && self.dual.is_off() {
             // Back in mono: side B idles after the silence that makes it resume clean.
             for lane in &mut self.lanes {
                 lane.owe_silence(Side::B);
@@ -641,11 +638,11 @@ impl Chain {
     }
 
     /// Both lanes during a swap, or dual mono: each lane copies what it hears.
-    fn run_lanes_on_copies(&mut self, n: usize, dual_on: bool, moving: bool) {
+    fn run_lanes_on_copies(&mut self, n: usize, dual_on: bool) {
         // Side A hears the mono sum, the left channel, or a glide between them.
         let a_in: &[f32] = if !dual_on {
             &self.mono[..n]
-        } else if !moving && self.dual.position() == 1.0 {
+        } else if self.dual.is_on() {
             &self.left[..n]
         } else {
             self.model_in[..n].copy_from_slice(&self.left[..n]);
@@ -723,11 +720,14 @@ impl Chain {
         if dual_on {
             tone_b.process(&mut self.wet_b[..n]);
         }
-        cab_main.process(&mut wl[..n], &mut wr[..n]);
+        if dual_on || !cab_main.is_transparent() {
+            cab_main.process(&mut wl[..n], &mut wr[..n]);
+        }
+        // (Else the right channel is unused: the left one goes to every output.)
         let stereo_cab = cab_main.is_stereo();
         if dual_on {
             cab_side.process(&mut self.wet_b[..n], &mut self.spare[..n]);
-            let settled_dual = self.dual.is_settled() && self.dual.position() == 1.0;
+            let settled_dual = self.dual.is_on();
             if settled_dual {
                 wr[..n].copy_from_slice(&self.wet_b[..n]);
             } else {
@@ -784,7 +784,7 @@ impl Chain {
         let [wl, wr] = &mut self.wet;
         blend(&mut wl[..n], &self.dry_buf[0][..n], &self.mix_w[..n], false);
         blend(&mut wr[..n], &self.dry_buf[1][..n], &self.mix_w[..n], false);
-        if self.bypass.is_settled() && self.bypass.position() == 1.0 {
+        if self.bypass.is_on() {
             // Unheard from now on: the engines settle on silence and the filters clear,
             // so that leaving bypass sounds like a freshly loaded model.
             for lane in &mut self.lanes {

@@ -214,6 +214,15 @@ impl Cabinet {
         !self.enabled && !self.wet.is_smoothing()
     }
 
+    /// Whether `process` would only copy `left` into `right`: off or without an IR,
+    /// nothing fading or waiting. A caller with no use for `right` may skip the call.
+    pub fn is_transparent(&self) -> bool {
+        self.pending.is_none()
+            && !self.fading
+            && (self.is_dry()
+                || (self.current.is_none() && !self.wet.is_smoothing() && self.wet.value() == 1.0))
+    }
+
     /// Whether an IR is waiting for its turn.
     pub fn has_pending(&self) -> bool {
         self.pending.is_some()
