@@ -73,12 +73,18 @@ impl Simd {
     pub(crate) fn copy_peak(self, dst: &mut [f32], src: &[f32]) -> f32 {
         let n = dst.len().min(src.len());
         dst[..n].copy_from_slice(&src[..n]);
+        self.peak(&src[..n])
+    }
+
+    /// The largest |x[i]|, NaN passed over (a meter shows the rest).
+    #[inline]
+    pub(crate) fn peak(self, x: &[f32]) -> f32 {
         #[cfg(target_arch = "x86_64")]
         if self.avx2 {
             // SAFETY: as above.
-            return unsafe { peak_avx2(&src[..n]) };
+            return unsafe { peak_avx2(x) };
         }
-        peak_portable(&src[..n])
+        peak_portable(x)
     }
 }
 

@@ -9,6 +9,14 @@ use crate::smoother::GainSmoother;
 /// How fast a lane's level follows a change of output mode or calibration.
 const LEVEL_GLIDE_MS: f64 = 20.0;
 
+/// What side A hears.
+pub(super) enum Input<'a> {
+    /// These samples, copied into `out[0]`.
+    Copy(&'a [f32]),
+    /// The first `n` samples of `out[0]`, put there by the caller.
+    InPlace(usize),
+}
+
 pub(super) struct Lane {
     rate: f64,
     pub slot: Option<Box<ModelSlot>>,
@@ -79,17 +87,16 @@ impl Lane {
         self.owed[side as usize] = owed - k;
     }
 
-    /// This block into `out`: side A on `a_in` (`Err(n)`: the first `n` samples of
-    /// `out[0]` hold it already); side B on `b_in` when dual mono is on (else side B
-    /// settles). Both get the lane's level.
+    /// This block into `out`: side A on `a_in`; side B on `b_in` when dual mono is on
+    /// (else side B settles). Both get the lane's level.
     #[inline]
-    pub fn run(&mut self, a_in: Result<&[f32], usize>, b_in: Option<&[f32]>, size: f32) {
+    pub fn run(&mut self, a_in: Input, b_in: Option<&[f32]>, size: f32) {
         let n = match a_in {
-            Ok(a) => {
+            Input::Copy(a) => {
                 self.out[0][..a.len()].copy_from_slice(a);
                 a.len()
             }
-            Err(n) => n,
+            Input::InPlace(n) => n,
         };
         if let Some(slot) = self.slot.as_deref_mut() {
             slot.set_size(size);

@@ -26,7 +26,7 @@ use crate::simd::Simd;
 use crate::smoother::{GainSmoother, Ramp};
 use crate::tone_stack::ToneStack;
 use crate::{clean, sanitize_rate};
-use lane::Lane;
+use lane::{Input, Lane};
 
 pub use crate::levels::OutputMode;
 pub use settings::{ChainSettings, ChannelMode, GateSettings, ToneSettings};
@@ -499,7 +499,9 @@ impl Chain {
         let dual_on = stereo_in && !self.dual.is_off();
         let mono_peak = self.read_input(channels, stereo_in, dual_on, at, n);
         let fed = if dual_on {
-            peak(&self.left[..n]).max(peak(&self.right[..n]))
+            self.simd
+                .peak(&self.left[..n])
+                .max(self.simd.peak(&self.right[..n]))
         } else {
             mono_peak
         };
@@ -592,7 +594,7 @@ impl Chain {
                     *x *= g;
                 }
             }
-            peak(&self.mono[..n])
+            self.simd.peak(&self.mono[..n])
         } else {
             let g = self.in_gain.gain();
             if g != 1.0 {
@@ -624,7 +626,7 @@ impl Chain {
             // One lane on the mono sum: the lane takes the buffer rather than a copy (the
             // mono buffer is written afresh every block).
             std::mem::swap(&mut self.mono, &mut self.lanes[self.cur].out[0]);
-            self.lanes[self.cur].run(Err(n), None, size);
+            self.lanes[self.cur].run(Input::InPlace(n), None, size);
         } else {
             self.run_lanes_on_copies(n, dual_on);
         }
@@ -656,9 +658,9 @@ impl Chain {
         };
         let b_in = dual_on.then_some(&self.right[..n]);
         let size = self.settings.size;
-        self.lanes[self.cur].run(Ok(a_in), b_in, size);
+        self.lanes[self.cur].run(Input::Copy(a_in), b_in, size);
         if self.swapping {
-            self.lanes[1 - self.cur].run(Ok(a_in), b_in, size);
+            self.lanes[1 - self.cur].run(Input::Copy(a_in), b_in, size);
         }
     }
 
@@ -885,30 +887,4 @@ fn blend(a: &mut [f32], b: &[f32], w: &[f32], from_b: bool) {
             from + w * (to - from)
         };
     }
-}
-
-/// The largest magnitude, in 32 lanes (four vectors, so that the maxima do not wait on
-/// each other) so that it vectorises: the maximum does not depend on the order it is
-/// taken in. A NaN is passed over (a meter shows the rest).
-#[inline(always)]
-fn peak(b: &[f32]) -> f32 {
-    let larger = |m: f32, x: f32| if x > m { x } else { m };
-    let mut lanes = [0.0f32; 32];
-    let chunks = b.chunks_exact(32);
-    let tail = chunks
-        .remainder()
-        .iter()
-        .fold(0.0f32, |m, x| larger(m, x.abs()));
-    for c in chunks {
-        for (m, x) in lanes.iter_mut().zip(c) {
-            *m = larger(*m, x.abs());
-        }
-    }
-    // Folded as a tree, vector-wise first: a lane-by-lane fold would wait on 32 maxima.
-    let l = &lanes;
-    let m8: [f32; 8] =
-        std::array::from_fn(|j| larger(larger(l[j], l[j + 8]), larger(l[j + 16], l[j + 24])));
-    let m4: [f32; 4] = std::array::from_fn(|j| larger(m8[j], m8[j + 4]));
-    let m2: [f32; 2] = std::array::from_fn(|j| larger(m4[j], m4[j + 2]));
-    larger(larger(m2[0], m2[1]), tail)
 }
