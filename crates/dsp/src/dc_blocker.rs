@@ -111,6 +111,52 @@ impl DcBlocker {
         }
     }
 
+    /// `buf` times `pre`, `process`, then each output times `gain` into `out0` and
+    /// `out1` (`None`: only `out0`); returns the largest |output * gain|, NaN passed
+    /// over. On the step grid (with AVX2 and FMA) it is one pass that never stores the
+    /// output in `buf`, which is left as scratch: the chain's last stages in its usual
+    /// configuration. The same bits as the multiplies and `process` one by one.
+    #[inline(always)]
+    pub fn process_out(
+        &mut self,
+        buf: &mut [f32],
+        pre: f32,
+        gain: f32,
+        out0: &mut [f32],
+        out1: Option<&mut [f32]>,
+    ) -> f32 {
+        let n = buf
+            .len()
+            .min(out0.len())
+            .min(out1.as_ref().map_or(usize::MAX, |o| o.len()));
+        let (buf, out0) = (&mut buf[..n], &mut out0[..n]);
+        #[cfg(target_arch = "x86_64")]
+        if self.simd.fma() && self.phase == 0 && n % STEP == 0 {
+            let out1 = match out1 {
+                Some(o) => &mut o[..n],
+                None => &mut [],
+            };
+            // SAFETY: `fma` is set only where the CPU has AVX2 and FMA; both outputs are
+            // `n` long or the second is empty.
+            let peak;
+            (self.x1, self.y0, peak) = unsafe {
+                steps_fma::<true>(self, self.x1, self.y0, buf, [pre, gain], [out0, out1])
+            };
+            return peak;
+        }
+        if pre != 1.0 {
+            buf.iter_mut().for_each(|x| *x *= pre);
+        }
+        self.process(buf);
+        if gain != 1.0 {
+            buf.iter_mut().for_each(|x| *x *= gain);
+        }
+        if let Some(o) = out1 {
+            o[..n].copy_from_slice(buf);
+        }
+        self.simd.copy_peak(out0, buf)
+    }
+
     /// Whole steps in place (`buf.len()` a multiple of STEP, the grid at its start).
     #[inline(always)]
     fn whole_steps(&mut self, buf: &mut [f32]) {
@@ -122,7 +168,9 @@ impl DcBlocker {
         if self.simd.fma() {
             // SAFETY: `fma` is set only where the CPU has AVX2 and FMA. (`phase` is 0 and
             // `pending` clear already: the buffer starts on the grid.)
-            (self.x1, self.y0) = unsafe { steps_fma(self, self.x1, self.y0, buf) };
+            (self.x1, self.y0, _) = unsafe {
+                steps_fma::<false>(self, self.x1, self.y0, buf, [1.0; 2], [&mut [], &mut []])
+            };
             return;
         }
         for c in buf.chunks_exact_mut(STEP) {
@@ -150,7 +198,9 @@ impl DcBlocker {
             let mut y = *x;
             // SAFETY: `fma` is set only where the CPU has AVX2 and FMA. (The state it
             // returns is dropped: `finish` sets it when the step is complete.)
-            unsafe { steps_fma(self, self.x1, self.y0, &mut y) };
+            unsafe {
+                steps_fma::<false>(self, self.x1, self.y0, &mut y, [1.0; 2], [&mut [], &mut []])
+            };
             return y;
         }
         self.step_portable(x)
@@ -183,10 +233,20 @@ impl DcBlocker {
 /// Whole steps of `buf` in place from the state (x[-1], y[-1]), returning the state after
 /// them: `step_portable` and `finish` with each multiply and add fused, the state in
 /// registers. (Fused, the sums round once where the portable build rounds twice: the
-/// builds differ in the last bits, each is split-invariant on its own.)
+/// builds differ in the last bits, each is split-invariant on its own.) With `OUT` the
+/// input is taken times `gains[0]`, the output times `gains[1]` goes to `out[0]` and
+/// `out[1]` instead (the second may be empty), and the third value returned is its
+/// largest magnitude, NaN passed over.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
-fn steps_fma(d: &DcBlocker, x1: f32, y0: f32, buf: &mut [f32]) -> (f32, f32) {
+fn steps_fma<const OUT: bool>(
+    d: &DcBlocker,
+    x1: f32,
+    y0: f32,
+    buf: &mut [f32],
+    gains: [f32; 2],
+    out: [&mut [f32]; 2],
+) -> (f32, f32, f32) {
     use std::arch::x86_64::*;
     let lanes = |shift: usize| {
         let i = |k: usize| source(k, shift) as i32;
@@ -205,9 +265,21 @@ fn steps_fma(d: &DcBlocker, x1: f32, y0: f32, buf: &mut [f32]) -> (f32, f32) {
     let rp_last = _mm256_set1_ps(d.rp[STEP - 1]);
     let abs_mask = _mm256_set1_epi32(0x7fff_ffff);
     let flush_bits = _mm256_set1_epi32(FEEDBACK_FLUSH.to_bits() as i32);
+    let (pre, g) = (_mm256_set1_ps(gains[0]), _mm256_set1_ps(gains[1]));
+    let [o0, o1] = out;
+    let both = o1.len() >= buf.len();
+    let (p0, p1) = (
+        o0.as_mut_ptr(),
+        if both {
+            o1.as_mut_ptr()
+        } else {
+            o0.as_mut_ptr()
+        },
+    );
+    let mut top = [_mm256_setzero_ps(); 2];
     let mut x1 = _mm256_set1_ps(x1);
     let mut y0 = _mm256_set1_ps(y0);
-    for c in buf.chunks_exact_mut(STEP) {
+    for (j, c) in buf.chunks_exact_mut(STEP).enumerate() {
         let p = c.as_mut_ptr();
         // SAFETY: `c` holds STEP floats; `p + 7 .. p + 15` is inside it.
         let (x_lo, x_hi, before_hi) = unsafe {
@@ -217,6 +289,15 @@ fn steps_fma(d: &DcBlocker, x1: f32, y0: f32, buf: &mut [f32]) -> (f32, f32) {
                 _mm256_loadu_ps(p.add(HALF - 1)),
             )
         };
+        let (x_lo, x_hi, before_hi) = if OUT {
+            (
+                _mm256_mul_ps(x_lo, pre),
+                _mm256_mul_ps(x_hi, pre),
+                _mm256_mul_ps(before_hi, pre),
+            )
+        } else {
+            (x_lo, x_hi, before_hi)
+        };
         let before_lo =
             _mm256_blend_ps::<0b0000_0001>(_mm256_permutevar8x32_ps(x_lo, up_idx[0]), x1);
         let s_lo = half_scan(_mm256_sub_ps(x_lo, before_lo), &scan, &up_idx);
@@ -225,10 +306,26 @@ fn steps_fma(d: &DcBlocker, x1: f32, y0: f32, buf: &mut [f32]) -> (f32, f32) {
         let s_hi = _mm256_fmadd_ps(rp_lo, carry, s_hi);
         let y_lo = _mm256_fmadd_ps(rp_lo, y0, s_lo);
         let y_hi = _mm256_fmadd_ps(rp_hi, y0, s_hi);
-        // SAFETY: as for the loads.
-        unsafe {
-            _mm256_storeu_ps(p, y_lo);
-            _mm256_storeu_ps(p.add(HALF), y_hi);
+        if OUT {
+            let (v_lo, v_hi) = (_mm256_mul_ps(y_lo, g), _mm256_mul_ps(y_hi, g));
+            // SAFETY: each output holds `buf.len()` floats (`p1` is `p0` without a
+            // second one).
+            unsafe {
+                for q in [p0, p1] {
+                    _mm256_storeu_ps(q.add(j * STEP), v_lo);
+                    _mm256_storeu_ps(q.add(j * STEP + HALF), v_hi);
+                }
+            }
+            // max(a, m) returns m when a is NaN: NaN passed over, as `peak` does.
+            let abs = _mm256_castsi256_ps(abs_mask);
+            top[0] = _mm256_max_ps(_mm256_and_ps(v_lo, abs), top[0]);
+            top[1] = _mm256_max_ps(_mm256_and_ps(v_hi, abs), top[1]);
+        } else {
+            // SAFETY: as for the loads.
+            unsafe {
+                _mm256_storeu_ps(p, y_lo);
+                _mm256_storeu_ps(p.add(HALF), y_hi);
+            }
         }
         x1 = _mm256_permutevar8x32_ps(x_hi, last);
         // The next step's y[-1]: y_hi's last lane, computed again in every lane from s
@@ -241,7 +338,11 @@ fn steps_fma(d: &DcBlocker, x1: f32, y0: f32, buf: &mut [f32]) -> (f32, f32) {
         let tiny = _mm256_cmpgt_epi32(flush_bits, _mm256_and_si256(y_last, abs_mask));
         y0 = _mm256_castsi256_ps(_mm256_andnot_si256(tiny, y_last));
     }
-    (_mm256_cvtss_f32(x1), _mm256_cvtss_f32(y0))
+    let m = _mm256_max_ps(top[0], top[1]);
+    let h = _mm_max_ps(_mm256_castps256_ps128(m), _mm256_extractf128_ps::<1>(m));
+    let h = _mm_max_ps(h, _mm_movehl_ps(h, h));
+    let h = _mm_max_ss(h, _mm_movehdup_ps(h));
+    (_mm256_cvtss_f32(x1), _mm256_cvtss_f32(y0), _mm_cvtss_f32(h))
 }
 
 /// The recursion from rest over a half (eight lanes): three shifted multiply-adds. (A
@@ -372,6 +473,69 @@ mod tests {
             .zip(&b)
             .fold(0.0f32, |m, (p, q)| m.max((p - q).abs()));
         assert!(worst < 1e-6, "{worst}");
+    }
+
+    #[test]
+    fn writing_out_is_process_then_the_gain() {
+        let mut x: Vec<f32> = (0..3_000)
+            .map(|i| ((i as f32 * 0.029).sin() + 0.1) * if i % 700 < 350 { 1.0 } else { 1e-22 })
+            .collect();
+        x[1234] = f32::NAN;
+        let mut builds = vec![DcBlocker::new(48_000.0)];
+        if builds[0].simd.fma() {
+            let mut portable = builds[0].clone();
+            portable.simd = Simd::portable();
+            builds.push(portable);
+        } else {
+            println!("skipped the fused build: this CPU has no AVX2 and FMA");
+        }
+        for build in builds {
+            for (pre, gain) in [(1.0f32, 1.0f32), (1.0, 0.5), (0.7, -3.7), (1.9, 1.0)] {
+                // On the grid (64, 48), off it (7), and a split that leaves it and
+                // comes back (5 then 11).
+                for blocks in [&[64usize][..], &[48], &[7], &[5, 11]] {
+                    let (mut inplace, mut out) = (build.clone(), build.clone());
+                    let mut want = x.clone();
+                    let (mut o0, mut o1) = (vec![0.0f32; x.len()], vec![0.0f32; x.len()]);
+                    let (mut at, mut k) = (0, 0);
+                    while at < x.len() {
+                        let n = blocks[k % blocks.len()].min(x.len() - at);
+                        let w = &mut want[at..at + n];
+                        w.iter_mut().for_each(|v| *v *= pre);
+                        inplace.process(w);
+                        w.iter_mut().for_each(|v| *v *= gain);
+                        let mut scratch = x[at..at + n].to_vec();
+                        let peak = if k % 2 == 0 {
+                            out.process_out(
+                                &mut scratch,
+                                pre,
+                                gain,
+                                &mut o0[at..at + n],
+                                Some(&mut o1[at..at + n]),
+                            )
+                        } else {
+                            let p =
+                                out.process_out(&mut scratch, pre, gain, &mut o0[at..at + n], None);
+                            o1[at..at + n].copy_from_slice(&o0[at..at + n]);
+                            p
+                        };
+                        let top = w
+                            .iter()
+                            .filter(|v| !v.is_nan())
+                            .fold(0.0f32, |m, v| m.max(v.abs()));
+                        assert_eq!(peak, top, "{blocks:?} at {at}");
+                        at += n;
+                        k += 1;
+                    }
+                    let same =
+                        |o: &[f32]| o.iter().zip(&want).all(|(a, b)| a.to_bits() == b.to_bits());
+                    assert!(
+                        same(&o0) && same(&o1),
+                        "gains {pre} {gain}, blocks {blocks:?}"
+                    );
+                }
+            }
+        }
     }
 
     #[test]

@@ -227,6 +227,11 @@ impl NoiseGate {
         (2.0 * self.reduction) as f32
     }
 
+    /// `apply` after the last `detect` leaves its buffer as it is.
+    pub(crate) fn is_unity(&self) -> bool {
+        self.uniform == Some(1.0)
+    }
+
     pub fn is_open(&self) -> bool {
         self.reduction == 0.0
     }
@@ -236,6 +241,27 @@ impl NoiseGate {
     /// the detector; their excess samples get the block's last gain.
     #[inline(always)]
     pub fn detect(&mut self, input: &[f32]) {
+        self.detect_summed(input, None)
+    }
+
+    /// The weights of the open gate's block sum when `detect` on `n` samples would take
+    /// that path: for a caller that computes the sum while it writes the input (the
+    /// chain's input pass) and hands it to `detect_summed`.
+    #[inline(always)]
+    pub(crate) fn block_weights(&self, n: usize) -> Option<&[f64]> {
+        let fast = !self.bypassed
+            && n > 0
+            && n <= self.gains.len()
+            && self.enabled
+            && self.holding
+            && self.may_stay_open(n);
+        fast.then(|| &self.weights[self.weights.len() - n..])
+    }
+
+    /// `detect` with the block sum and peak of `input` already taken with the weights of
+    /// `block_weights(input.len())` (ignored where that path does not apply).
+    #[inline(always)]
+    pub(crate) fn detect_summed(&mut self, input: &[f32], summed: Option<(f64, f32)>) {
         let n = input.len();
         self.stored = n.min(self.gains.len());
         if self.bypassed || n == 0 {
@@ -243,7 +269,7 @@ impl NoiseGate {
             return;
         }
         if n <= self.gains.len() && self.enabled {
-            if self.holding && self.stays_open(input) {
+            if self.holding && self.stays_open(input, summed) {
                 self.uniform = Some(1.0);
                 return;
             }
@@ -298,18 +324,21 @@ impl NoiseGate {
     /// vector arithmetic instead of a per-sample recursion: an open, playing gate costs
     /// next to nothing.
     #[inline(always)]
-    fn stays_open(&mut self, input: &[f32]) -> bool {
+    fn stays_open(&mut self, input: &[f32], summed: Option<(f64, f32)>) -> bool {
         let n = input.len();
-        let an = self.decay[n];
-        // (The margin covers the per-sample recursion's rounding.)
-        if self.level > CEILING_POWER || an * self.level < self.threshold_power * (1.0 + 1e-9) {
+        if !self.may_stay_open(n) {
             return false;
         }
-        // alpha^(n-1-k) for sample k (`n` is at most the weights' length: checked by
-        // `detect`).
-        let weights = &self.weights[self.weights.len() - n..];
+        let (sum, top) = match summed {
+            Some(s) => s,
+            // alpha^(n-1-k) for sample k (`n` is at most the weights' length: checked
+            // by `detect`).
+            None => self
+                .simd
+                .weighted_power_and_peak(input, &self.weights[self.weights.len() - n..]),
+        };
+        let an = self.decay[n];
         // Squaring is monotone, so (max |x|)^2 is the largest power exactly.
-        let (sum, top) = self.simd.weighted_power_and_peak(input, weights);
         if top as f64 * top as f64 > CEILING_POWER {
             // The reference clamps the level per sample: take the exact path.
             return false;
@@ -317,6 +346,15 @@ impl NoiseGate {
         self.level = (an * self.level + (1.0 - self.alpha) * sum).clamp(FLOOR_POWER, CEILING_POWER);
         self.held = 0;
         true
+    }
+
+    /// The fast path's first test: the level is in range and stays over the threshold
+    /// through `n` samples of silence. (The margin covers the per-sample recursion's
+    /// rounding.)
+    #[inline(always)]
+    fn may_stay_open(&self, n: usize) -> bool {
+        self.level <= CEILING_POWER
+            && self.decay[n] * self.level >= self.threshold_power * (1.0 + 1e-9)
     }
 
     /// One move of the reduction toward its target (the gate is not holding).
@@ -456,8 +494,15 @@ mod tests {
             .collect();
         let mut fast = NoiseGate::new(48_000.0, 509);
         let mut slow = fast.clone();
+        let mut fused = fast.clone();
+        let mut mixed = vec![0.0f32; 509];
         let mut taken = 0;
         for chunk in input.chunks(509) {
+            // The chain's way: the sum taken while the input is written.
+            let summed = fused.block_weights(chunk.len()).map(|w| {
+                let (top, sum) = fused.simd.mix_in(&mut mixed, chunk, None, 1.0, Some(w));
+                (sum, top)
+            });
             // The recursion, sample by sample, from the same level.
             let mut l = slow.level;
             for &x in chunk {
@@ -465,13 +510,20 @@ mod tests {
                     .clamp(FLOOR_POWER, CEILING_POWER);
             }
             slow.level = l;
-            if fast.stays_open(chunk) {
+            let opened = fast.stays_open(chunk, None);
+            assert_eq!(summed.is_some(), opened);
+            if let Some(summed) = summed {
+                assert!(fused.stays_open(chunk, Some(summed)));
+                assert_eq!(fused.level.to_bits(), fast.level.to_bits());
+            }
+            if opened {
                 taken += 1;
                 let err = (fast.level - l).abs() / l;
                 assert!(err <= 1e-12, "{} vs {l}", fast.level);
             }
             // Where the fast path declines, the per-sample path runs: keep in step.
             fast.level = l;
+            fused.level = l;
         }
         assert!(taken > 150, "{taken}");
     }

@@ -59,12 +59,42 @@ impl Simd {
     /// the shortest length; returns the largest |dst[i]|.
     #[inline]
     pub(crate) fn mix_peak(self, dst: &mut [f32], l: &[f32], r: Option<&[f32]>) -> f32 {
+        self.mix_in(dst, l, r, 1.0, None).0
+    }
+
+    /// `mix_peak` with each sample then times `gain`, and with `w` also the noise gate's
+    /// block sum over the result, `weighted_power_and_peak(dst, w).0` but for what the
+    /// gain took below the flush level (see `weighted_sum_portable`), in the same pass:
+    /// the chain's whole input stage in its usual configuration. Returns the largest
+    /// |dst[i]| and the sum (0 without `w`). The same bits as the stages one by one.
+    #[inline]
+    pub(crate) fn mix_in(
+        self,
+        dst: &mut [f32],
+        l: &[f32],
+        r: Option<&[f32]>,
+        gain: f32,
+        w: Option<&[f64]>,
+    ) -> (f32, f64) {
+        let n = dst
+            .len()
+            .min(l.len())
+            .min(r.map_or(usize::MAX, |r| r.len()))
+            .min(w.map_or(usize::MAX, |w| w.len()));
+        let (dst, l, r) = (&mut dst[..n], &l[..n], r.map(|r| &r[..n]));
         #[cfg(target_arch = "x86_64")]
         if self.avx2 {
             // SAFETY: `avx2` is set only where the CPU has it.
-            return unsafe { mix_peak_avx2(dst, l, r) };
+            return unsafe {
+                match w {
+                    Some(w) => mix_in_avx2::<true>(dst, l, r, gain, &w[..n]),
+                    None => mix_in_avx2::<false>(dst, l, r, gain, &[]),
+                }
+            };
         }
-        mix_peak_portable(dst, l, r)
+        let top = mix_peak_portable(dst, l, r, gain);
+        let sum = w.map_or(0.0, |w| weighted_sum_portable::<false>(dst, w).0);
+        (top, sum)
     }
 
     /// `dst` becomes `src` (over the shorter length); returns the largest |src[i]|, NaN
@@ -97,18 +127,18 @@ fn larger(m: f32, x: f32) -> f32 {
     }
 }
 
-fn mix_peak_portable(dst: &mut [f32], l: &[f32], r: Option<&[f32]>) -> f32 {
+fn mix_peak_portable(dst: &mut [f32], l: &[f32], r: Option<&[f32]>, gain: f32) -> f32 {
     let mut top = 0.0f32;
     match r {
         Some(r) => {
             for ((d, l), r) in dst.iter_mut().zip(l).zip(r) {
-                *d = (crate::clean(*l) + crate::clean(*r)) * 0.5;
+                *d = (crate::clean(*l) + crate::clean(*r)) * 0.5 * gain;
                 top = larger(top, d.abs());
             }
         }
         None => {
             for (d, l) in dst.iter_mut().zip(l) {
-                *d = crate::clean(*l);
+                *d = crate::clean(*l) * gain;
                 top = larger(top, d.abs());
             }
         }
@@ -145,29 +175,34 @@ fn clean_avx2(v: std::arch::x86_64::__m256) -> std::arch::x86_64::__m256 {
     _mm256_and_ps(v, keep)
 }
 
+/// Sixteen samples a step, each half of eight mixed, scaled, stored and measured; with
+/// `POWER` also summed as `weighted_power_and_peak_avx2` sums them (`w` as long as
+/// `dst`, else unused); the rest as the portable build does it.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
-fn mix_peak_avx2(dst: &mut [f32], l: &[f32], r: Option<&[f32]>) -> f32 {
+fn mix_in_avx2<const POWER: bool>(
+    dst: &mut [f32],
+    l: &[f32],
+    r: Option<&[f32]>,
+    gain: f32,
+    w: &[f64],
+) -> (f32, f64) {
     use std::arch::x86_64::*;
-    let n = dst
-        .len()
-        .min(l.len())
-        .min(r.map_or(usize::MAX, |r| r.len()));
+    // All of one length (see `mix_in`).
+    let n = dst.len();
+    let whole = n / 16 * 16;
     let abs_mask = _mm256_castsi256_ps(_mm256_set1_epi32(0x7fff_ffff));
-    let half = _mm256_set1_ps(0.5);
-    let (pl, pd) = (l.as_ptr(), dst.as_mut_ptr());
+    let (half, g) = (_mm256_set1_ps(0.5), _mm256_set1_ps(gain));
+    let (pl, pd, pw) = (l.as_ptr(), dst.as_mut_ptr(), w.as_ptr());
     let pr = r.map(|r| r.as_ptr());
-    // Four maxima side by side, so that they do not wait on each other. No lane is NaN
-    // (cleaned): `max` is the portable `larger`. (No closures here: a closure would not
-    // get this function's target features.)
-    let mut m = [_mm256_setzero_ps(); 4];
+    let mut acc = [_mm256_setzero_pd(); 4];
+    let mut top = [_mm256_setzero_ps(); 2];
     let mut i = 0;
-    while i + 8 <= n {
-        // Whole groups of four vectors, then single ones into the first maximum.
-        let group = if i + 32 <= n { 4 } else { 1 };
-        for (k, m) in m.iter_mut().enumerate().take(group) {
-            let at = i + 8 * k;
-            // SAFETY: at + 8 <= n, within every slice.
+    // (No closures here: a closure would not get this function's target features.)
+    while i < whole {
+        for h in 0..2 {
+            let at = i + 8 * h;
+            // SAFETY: at + 8 <= whole <= n, within every slice (and `w` with POWER).
             unsafe {
                 let a = clean_avx2(_mm256_loadu_ps(pl.add(at)));
                 let v = match pr {
@@ -177,14 +212,54 @@ fn mix_peak_avx2(dst: &mut [f32], l: &[f32], r: Option<&[f32]>) -> f32 {
                     ),
                     None => a,
                 };
+                let v = _mm256_mul_ps(v, g);
                 _mm256_storeu_ps(pd.add(at), v);
-                *m = _mm256_max_ps(_mm256_and_ps(v, abs_mask), *m);
+                // No lane is NaN (cleaned): `max` is the portable `larger`.
+                top[h] = _mm256_max_ps(_mm256_and_ps(v, abs_mask), top[h]);
+                if POWER {
+                    let p_lo = _mm256_cvtps_pd(_mm256_castps256_ps128(v));
+                    let p_hi = _mm256_cvtps_pd(_mm256_extractf128_ps::<1>(v));
+                    let (w_lo, w_hi) =
+                        (_mm256_loadu_pd(pw.add(at)), _mm256_loadu_pd(pw.add(at + 4)));
+                    acc[2 * h] =
+                        _mm256_add_pd(acc[2 * h], _mm256_mul_pd(w_lo, _mm256_mul_pd(p_lo, p_lo)));
+                    acc[2 * h + 1] = _mm256_add_pd(
+                        acc[2 * h + 1],
+                        _mm256_mul_pd(w_hi, _mm256_mul_pd(p_hi, p_hi)),
+                    );
+                }
             }
         }
-        i += 8 * group;
+        i += 16;
     }
-    let tail = mix_peak_portable(&mut dst[i..n], &l[i..n], r.map(|r| &r[i..n]));
-    larger(fold_max(m), tail)
+    let tail_top = mix_peak_portable(&mut dst[i..], &l[i..], r.map(|r| &r[i..]), gain);
+    if !POWER {
+        let m = _mm256_max_ps(top[0], top[1]);
+        return (larger(fold_max([m, m, m, m]), tail_top), 0.0);
+    }
+    let (sum, top) = finish_avx2::<false>(acc, top, &dst[i..], &w[i..]);
+    (top, sum)
+}
+
+/// `finish` on the vector accumulators, in registers: the same tree of adds (lane j of
+/// vector k is lane 4k + j there), the same maxima.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn finish_avx2<const CLEAN: bool>(
+    acc: [std::arch::x86_64::__m256d; 4],
+    top: [std::arch::x86_64::__m256; 2],
+    xt: &[f32],
+    wt: &[f64],
+) -> (f64, f32) {
+    use std::arch::x86_64::*;
+    // a[j] = (acc[j] + acc[j + 4]) + (acc[j + 8] + acc[j + 12]).
+    let a = _mm256_add_pd(_mm256_add_pd(acc[0], acc[1]), _mm256_add_pd(acc[2], acc[3]));
+    // (a[0] + a[2]) + (a[1] + a[3]).
+    let h = _mm_add_pd(_mm256_castpd256_pd128(a), _mm256_extractf128_pd::<1>(a));
+    let sum = _mm_cvtsd_f64(_mm_add_sd(h, _mm_unpackhi_pd(h, h)));
+    let t = _mm256_max_ps(top[0], top[1]);
+    let top = fold_max([t, t, t, t]);
+    finish_tail::<CLEAN>(sum, top, xt, wt)
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -212,6 +287,14 @@ fn peak_avx2(x: &[f32]) -> f32 {
 /// not wait on each other); the lanes are summed in a fixed tree, then the remainder in
 /// order.
 fn weighted_power_and_peak_portable(x: &[f32], w: &[f64]) -> (f64, f32) {
+    weighted_sum_portable::<true>(x, w)
+}
+
+/// The sum and peak of `weighted_power_and_peak`, of `clean(x)` with `CLEAN`, else of `x`
+/// as it is (the chain's input, cleaned before its gain: what a gain takes below the
+/// flush level adds under 1e-56 to a level that is at least 1e-10 on this path, far
+/// below its last bit).
+fn weighted_sum_portable<const CLEAN: bool>(x: &[f32], w: &[f64]) -> (f64, f32) {
     let n = x.len().min(w.len());
     let (x, w) = (&x[..n], &w[..n]);
     let (mut acc, mut top) = ([0.0f64; 16], [0.0f32; 16]);
@@ -219,25 +302,36 @@ fn weighted_power_and_peak_portable(x: &[f32], w: &[f64]) -> (f64, f32) {
     let (xt, wt) = (xs.remainder(), ws.remainder());
     for (x, w) in xs.zip(ws) {
         for j in 0..16 {
-            let v = crate::clean(x[j]);
+            let v = if CLEAN { crate::clean(x[j]) } else { x[j] };
             acc[j] += w[j] * (v as f64 * v as f64);
             top[j] = larger(top[j], v.abs());
         }
     }
-    finish(acc, top, xt, wt)
+    finish::<CLEAN>(acc, top, xt, wt)
 }
 
 #[inline(always)]
-fn finish(acc: [f64; 16], top: [f32; 16], xt: &[f32], wt: &[f64]) -> (f64, f32) {
+fn finish<const CLEAN: bool>(acc: [f64; 16], top: [f32; 16], xt: &[f32], wt: &[f64]) -> (f64, f32) {
     // Vector-wise first (lanes j, j + 4, j + 8, j + 12), then within the vector.
     let a: [f64; 4] = std::array::from_fn(|j| (acc[j] + acc[j + 4]) + (acc[j + 8] + acc[j + 12]));
-    let mut sum = (a[0] + a[2]) + (a[1] + a[3]);
+    let sum = (a[0] + a[2]) + (a[1] + a[3]);
     // As a tree too: a fold would wait on sixteen maxima in a row.
     let t8: [f32; 8] = std::array::from_fn(|j| larger(top[j], top[j + 8]));
     let t4: [f32; 4] = std::array::from_fn(|j| larger(t8[j], t8[j + 4]));
-    let mut top = larger(larger(t4[0], t4[2]), larger(t4[1], t4[3]));
+    let top = larger(larger(t4[0], t4[2]), larger(t4[1], t4[3]));
+    finish_tail::<CLEAN>(sum, top, xt, wt)
+}
+
+/// The remainder after the lanes, in order.
+#[inline(always)]
+fn finish_tail<const CLEAN: bool>(
+    mut sum: f64,
+    mut top: f32,
+    xt: &[f32],
+    wt: &[f64],
+) -> (f64, f32) {
     for (x, w) in xt.iter().zip(wt) {
-        let v = crate::clean(*x);
+        let v = if CLEAN { crate::clean(*x) } else { *x };
         sum += w * (v as f64 * v as f64);
         top = larger(top, v.abs());
     }
@@ -277,18 +371,7 @@ fn weighted_power_and_peak_avx2(x: &[f32], w: &[f64]) -> (f64, f32) {
             top[h] = _mm256_max_ps(_mm256_and_ps(v, abs_mask), top[h]);
         }
     }
-    let mut sums = [0.0f64; 16];
-    let mut tops = [0.0f32; 16];
-    // SAFETY: stores into arrays of exactly 4 x 4 f64 and 2 x 8 f32.
-    unsafe {
-        for (k, a) in acc.iter().enumerate() {
-            _mm256_storeu_pd(sums.as_mut_ptr().add(4 * k), *a);
-        }
-        for (k, t) in top.iter().enumerate() {
-            _mm256_storeu_ps(tops.as_mut_ptr().add(8 * k), *t);
-        }
-    }
-    finish(sums, tops, xt, wt)
+    finish_avx2::<true>(acc, top, xt, wt)
 }
 
 #[cfg(test)]
@@ -337,6 +420,36 @@ mod tests {
                 assert!(d0.iter().zip(&d1).all(|(x, y)| x.to_bits() == y.to_bits()));
                 let top = d0.iter().fold(0.0f32, |m, x| m.max(x.abs()));
                 assert_eq!(p0, top);
+            }
+            // The fused input pass: the mix, the gain, then the gate's sum, in both builds.
+            for right in [None, Some(&r[..])] {
+                for gain in [1.0f32, 0.3, -2.0] {
+                    let mut staged = vec![0.0f32; n];
+                    let peak = Simd::portable().mix_peak(&mut staged, a, right);
+                    staged.iter_mut().for_each(|v| *v *= gain);
+                    let (sum, _) = weighted_sum_portable::<false>(&staged, b);
+                    for build in [Simd::portable(), simd] {
+                        let mut d = vec![9.0f32; n];
+                        let (p, s) = build.mix_in(&mut d, a, right, gain, Some(b));
+                        assert!(d
+                            .iter()
+                            .zip(&staged)
+                            .all(|(x, y)| x.to_bits() == y.to_bits()));
+                        assert_eq!(p, peak * gain.abs(), "n = {n}");
+                        assert_eq!(s.to_bits(), sum.to_bits(), "n = {n}");
+                        assert_eq!(build.mix_in(&mut d, a, right, gain, None).0, p);
+                    }
+                    // Without values below the flush level the sum is the gate's own.
+                    if gain == 1.0
+                        && a.iter()
+                            .all(|x| !x.is_finite() || x.abs() >= FLUSH || *x == 0.0)
+                    {
+                        assert_eq!(
+                            sum.to_bits(),
+                            weighted_power_and_peak_portable(&staged, b).0.to_bits()
+                        );
+                    }
+                }
             }
             let (mut d0, mut d1) = (vec![0.0f32; n], vec![0.0f32; n]);
             let p0 = Simd::portable().copy_peak(&mut d0, a);

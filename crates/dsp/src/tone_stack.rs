@@ -282,6 +282,11 @@ impl ToneStack {
         self.enabled
     }
 
+    /// `process` leaves its buffer as it is (flat or off, nothing gliding).
+    pub fn is_transparent(&self) -> bool {
+        self.bypassed
+    }
+
     /// Knob changes arrive at once; filter state cleared.
     pub fn reset(&mut self) {
         for b in &mut self.bands {

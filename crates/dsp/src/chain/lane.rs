@@ -88,9 +88,10 @@ impl Lane {
     }
 
     /// This block into `out`: side A on `a_in`; side B on `b_in` when dual mono is on
-    /// (else side B settles). Both get the lane's level.
+    /// (else side B settles). Both get the lane's level, unless `defer` asks for it back
+    /// (when it is one number): the gain the caller must still apply, else 1.
     #[inline]
-    pub fn run(&mut self, a_in: Input, b_in: Option<&[f32]>, size: f32) {
+    pub fn run(&mut self, a_in: Input, b_in: Option<&[f32]>, size: f32, defer: bool) -> f32 {
         let n = match a_in {
             Input::Copy(a) => {
                 self.out[0][..a.len()].copy_from_slice(a);
@@ -118,12 +119,15 @@ impl Lane {
         let sides = if b_in.is_some() { 2 } else { 1 };
         if !self.level.is_smoothing() {
             let g = self.level.gain();
+            if defer {
+                return g;
+            }
             if g != 1.0 {
                 for out in &mut self.out[..sides] {
                     out[..n].iter_mut().for_each(|x| *x *= g);
                 }
             }
-            return;
+            return 1.0;
         }
         let g = &mut self.gains[..n];
         self.level.fill(g);
@@ -132,5 +136,6 @@ impl Lane {
                 *x *= g;
             }
         }
+        1.0
     }
 }

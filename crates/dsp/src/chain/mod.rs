@@ -497,7 +497,7 @@ impl Chain {
             self.dual.snap();
         }
         let dual_on = stereo_in && !self.dual.is_off();
-        let mono_peak = self.read_input(channels, stereo_in, dual_on, at, n);
+        let (mono_peak, summed) = self.read_input(channels, stereo_in, dual_on, at, n);
         let fed = if dual_on {
             self.simd
                 .peak(&self.left[..n])
@@ -515,13 +515,40 @@ impl Chain {
             wr[..n].copy_from_slice(&self.dry_buf[1][..n]);
             true
         } else {
-            self.gate.detect(&self.mono[..n]);
-            self.run_models(n, dual_on);
+            self.gate.detect_summed(&self.mono[..n], summed);
+            let plain_out =
+                self.bypass.is_settled() && !self.out_gain.is_smoothing() && channels.len() <= 2;
+            // Where nothing between the model and the DC blocker changes the signal, the
+            // model's level is applied as the DC blocker reads it (one pass less).
+            let defer_level = plain_out
+                && !dual_on
+                && !self.swapping
+                && self.gate.is_unity()
+                && self.tone[0].is_transparent()
+                && self.cab[0].is_transparent();
+            let level = self.run_models(n, dual_on, defer_level);
             let differs = self.after_model(n, dual_on);
+            if plain_out && !differs {
+                // The usual block: the DC blocker writes the output, with its gain, to
+                // the host's channels and measures it on the way.
+                self.dc_r_follows = true;
+                self.dual_last = dual_on;
+                let (first, rest) = channels.split_at_mut(1);
+                let peak = self.dc[0].process_out(
+                    &mut self.wet[0][..n],
+                    level,
+                    self.out_gain.gain(),
+                    &mut first[0][at..at + n],
+                    rest.first_mut().map(|c| &mut c[at..at + n]),
+                );
+                meter.output_peak = meter.output_peak.max(peak);
+                return;
+            }
+            self.dc_stage(n, differs);
             self.output_and_bypass(n, differs)
         };
-
         self.dual_last = dual_on && !bypassed;
+
         let [wl, wr] = &self.wet;
         let mut out_peak = 0.0f32;
         for (k, ch) in channels.iter_mut().enumerate() {
@@ -544,7 +571,7 @@ impl Chain {
     /// The host's input into `mono` (and `left` / `right` when dual mono is on), cleaned
     /// (non-finite samples and denormals are silence) and with the input gain; keeps the
     /// dry signal for bypass when it may be heard. Returns the largest magnitude in
-    /// `mono`.
+    /// `mono`, and the gate's block sum over it when the gate takes that path.
     #[inline(always)]
     fn read_input(
         &mut self,
@@ -553,9 +580,18 @@ impl Chain {
         dual_on: bool,
         at: usize,
         n: usize,
-    ) -> f32 {
+    ) -> (f32, Option<(f64, f32)>) {
         let c0 = &channels[0][at..at + n];
         let c1 = stereo_in.then(|| &channels[1][at..at + n]);
+        let dry_heard = !self.bypass.is_off();
+        if !dual_on && !dry_heard && self.dry[0].delay() == 0 && !self.in_gain.is_smoothing() {
+            // The usual block: mix, gain, peak and the gate's sum in one pass.
+            let weights = self.gate.block_weights(n);
+            let (peak, sum) =
+                self.simd
+                    .mix_in(&mut self.mono[..n], c0, c1, self.in_gain.gain(), weights);
+            return (peak, weights.is_some().then_some((sum, peak)));
+        }
         let mono_peak = self.simd.mix_peak(&mut self.mono[..n], c0, c1);
         if dual_on {
             for (d, s) in self.left[..n].iter_mut().zip(c0) {
@@ -565,7 +601,6 @@ impl Chain {
                 *d = clean(*s);
             }
         }
-        let dry_heard = !self.bypass.is_off();
         if dry_heard || self.dry[0].delay() > 0 {
             let [dl, dr] = &mut self.dry_buf;
             if stereo_in {
@@ -587,7 +622,7 @@ impl Chain {
         } else {
             &mut [&mut self.mono]
         };
-        if self.in_gain.is_smoothing() {
+        let peak = if self.in_gain.is_smoothing() {
             self.in_gain.fill(&mut self.gains[..n]);
             for b in bufs.iter_mut() {
                 for (x, g) in b[..n].iter_mut().zip(&self.gains[..n]) {
@@ -608,13 +643,15 @@ impl Chain {
             } else {
                 mono_peak * g.abs()
             }
-        }
+        };
+        (peak, None)
     }
 
     /// Runs the playing model (and the incoming one during a swap) into `wet[0]` (side A)
-    /// and, in dual mono, `wet_b` (side B).
+    /// and, in dual mono, `wet_b` (side B). With `defer_level` (mono, no swap) the
+    /// lane's level may come back to be applied later: the gain still owed, else 1.
     #[inline(always)]
-    fn run_models(&mut self, n: usize, dual_on: bool) {
+    fn run_models(&mut self, n: usize, dual_on: bool, defer_level: bool) -> f32 {
         let moving = !self.dual.is_settled();
         if moving {
             for w in &mut self.dual_w[..n] {
@@ -622,14 +659,15 @@ impl Chain {
             }
         }
         let size = self.settings.size;
-        if !dual_on && !self.swapping {
+        let level = if !dual_on && !self.swapping {
             // One lane on the mono sum: the lane takes the buffer rather than a copy (the
             // mono buffer is written afresh every block).
             std::mem::swap(&mut self.mono, &mut self.lanes[self.cur].out[0]);
-            self.lanes[self.cur].run(Input::InPlace(n), None, size);
+            self.lanes[self.cur].run(Input::InPlace(n), None, size, defer_level)
         } else {
             self.run_lanes_on_copies(n, dual_on);
-        }
+            1.0
+        };
         if moving && self.dual.is_off() {
             // Back in mono: side B idles after the silence that makes it resume clean.
             for lane in &mut self.lanes {
@@ -637,6 +675,7 @@ impl Chain {
             }
         }
         self.take_wet(n, dual_on);
+        level
     }
 
     /// Both lanes during a swap, or dual mono: each lane copies what it hears.
@@ -658,9 +697,9 @@ impl Chain {
         };
         let b_in = dual_on.then_some(&self.right[..n]);
         let size = self.settings.size;
-        self.lanes[self.cur].run(Input::Copy(a_in), b_in, size);
+        self.lanes[self.cur].run(Input::Copy(a_in), b_in, size, false);
         if self.swapping {
-            self.lanes[1 - self.cur].run(Input::Copy(a_in), b_in, size);
+            self.lanes[1 - self.cur].run(Input::Copy(a_in), b_in, size, false);
         }
     }
 
@@ -700,7 +739,7 @@ impl Chain {
         }
     }
 
-    /// Gate gain, tone stack, cabinet and DC blocker on the model's output; the right
+    /// Gate gain, tone stack and cabinet on the model's output; the right
     /// channel from the cabinet (mono) or side B (dual mono), crossfaded while the mode
     /// changes. Returns whether the right channel differs from the left.
     #[inline(always)]
@@ -737,7 +776,13 @@ impl Chain {
                 blend(&mut wr[..n], &self.wet_b[..n], &self.dual_w[..n], false);
             }
         }
-        let differs = dual_on || stereo_cab;
+        dual_on || stereo_cab
+    }
+
+    /// The DC blockers on `wet`: the right one only when the right channel differs.
+    #[inline(always)]
+    fn dc_stage(&mut self, n: usize, differs: bool) {
+        let [wl, wr] = &mut self.wet;
         let [dc_l, dc_r] = &mut self.dc;
         if differs && self.dc_r_follows {
             // A stereo cab or dual mono starts: the right filter from the left's state.
@@ -750,7 +795,6 @@ impl Chain {
         } else {
             self.dc_r_follows = true;
         }
-        differs
     }
 
     /// Output gain and the bypass crossfade on `wet`. Returns whether the right channel
