@@ -338,11 +338,8 @@ fn steps_fma<const OUT: bool>(
         let tiny = _mm256_cmpgt_epi32(flush_bits, _mm256_and_si256(y_last, abs_mask));
         y0 = _mm256_castsi256_ps(_mm256_andnot_si256(tiny, y_last));
     }
-    let m = _mm256_max_ps(top[0], top[1]);
-    let h = _mm_max_ps(_mm256_castps256_ps128(m), _mm256_extractf128_ps::<1>(m));
-    let h = _mm_max_ps(h, _mm_movehl_ps(h, h));
-    let h = _mm_max_ss(h, _mm_movehdup_ps(h));
-    (_mm256_cvtss_f32(x1), _mm256_cvtss_f32(y0), _mm_cvtss_f32(h))
+    let peak = crate::simd::max_lane(_mm256_max_ps(top[0], top[1]));
+    (_mm256_cvtss_f32(x1), _mm256_cvtss_f32(y0), peak)
 }
 
 /// The recursion from rest over a half (eight lanes): three shifted multiply-adds. (A

@@ -249,12 +249,17 @@ impl NoiseGate {
     /// chain's input pass) and hands it to `detect_summed`.
     #[inline(always)]
     pub(crate) fn block_weights(&self, n: usize) -> Option<&[f64]> {
+        // Holding open, and the level is in range and stays over the threshold through
+        // `n` samples of silence. (The margin covers the per-sample recursion's
+        // rounding.)
         let fast = !self.bypassed
             && n > 0
             && n <= self.gains.len()
             && self.enabled
             && self.holding
-            && self.may_stay_open(n);
+            && self.level <= CEILING_POWER
+            && self.decay[n] * self.level >= self.threshold_power * (1.0 + 1e-9);
+        // alpha^(n-1-k) for sample k.
         fast.then(|| &self.weights[self.weights.len() - n..])
     }
 
@@ -269,7 +274,7 @@ impl NoiseGate {
             return;
         }
         if n <= self.gains.len() && self.enabled {
-            if self.holding && self.stays_open(input, summed) {
+            if self.stays_open(input, summed) {
                 self.uniform = Some(1.0);
                 return;
             }
@@ -326,16 +331,12 @@ impl NoiseGate {
     #[inline(always)]
     fn stays_open(&mut self, input: &[f32], summed: Option<(f64, f32)>) -> bool {
         let n = input.len();
-        if !self.may_stay_open(n) {
+        let Some(weights) = self.block_weights(n) else {
             return false;
-        }
+        };
         let (sum, top) = match summed {
             Some(s) => s,
-            // alpha^(n-1-k) for sample k (`n` is at most the weights' length: checked
-            // by `detect`).
-            None => self
-                .simd
-                .weighted_power_and_peak(input, &self.weights[self.weights.len() - n..]),
+            None => self.simd.weighted_power_and_peak(input, weights),
         };
         let an = self.decay[n];
         // Squaring is monotone, so (max |x|)^2 is the largest power exactly.
@@ -346,15 +347,6 @@ impl NoiseGate {
         self.level = (an * self.level + (1.0 - self.alpha) * sum).clamp(FLOOR_POWER, CEILING_POWER);
         self.held = 0;
         true
-    }
-
-    /// The fast path's first test: the level is in range and stays over the threshold
-    /// through `n` samples of silence. (The margin covers the per-sample recursion's
-    /// rounding.)
-    #[inline(always)]
-    fn may_stay_open(&self, n: usize) -> bool {
-        self.level <= CEILING_POWER
-            && self.decay[n] * self.level >= self.threshold_power * (1.0 + 1e-9)
     }
 
     /// One move of the reduction toward its target (the gate is not holding).

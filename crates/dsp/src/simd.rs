@@ -150,16 +150,41 @@ fn peak_portable(x: &[f32]) -> f32 {
     x.iter().fold(0.0f32, |m, v| larger(m, v.abs()))
 }
 
-/// The largest of four vectors' lanes.
+/// The largest of a vector's lanes (none NaN).
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
-fn fold_max(m: [std::arch::x86_64::__m256; 4]) -> f32 {
+pub(crate) fn max_lane(v: std::arch::x86_64::__m256) -> f32 {
     use std::arch::x86_64::*;
-    let v = _mm256_max_ps(_mm256_max_ps(m[0], m[1]), _mm256_max_ps(m[2], m[3]));
     let h = _mm_max_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps::<1>(v));
     let h = _mm_max_ps(h, _mm_movehl_ps(h, h));
     let h = _mm_max_ss(h, _mm_movehdup_ps(h));
     _mm_cvtss_f32(h)
+}
+
+/// The gate's sum over eight samples `v` of a sixteen-sample step, half `h` of it: lane j
+/// of `acc[2h]` and `acc[2h + 1]` gains `w[j] * v[j]^2` and `w[j + 4] * v[j + 4]^2` in
+/// f64 (each square exact).
+///
+/// # Safety
+/// `w` points to eight readable f64; the CPU has AVX2.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn power_step(
+    acc: &mut [std::arch::x86_64::__m256d; 4],
+    h: usize,
+    v: std::arch::x86_64::__m256,
+    w: *const f64,
+) {
+    use std::arch::x86_64::*;
+    // SAFETY: eight f64 at `w` (the caller's promise); unaligned loads.
+    let (w_lo, w_hi) = unsafe { (_mm256_loadu_pd(w), _mm256_loadu_pd(w.add(4))) };
+    let p_lo = _mm256_cvtps_pd(_mm256_castps256_ps128(v));
+    let p_hi = _mm256_cvtps_pd(_mm256_extractf128_ps::<1>(v));
+    acc[2 * h] = _mm256_add_pd(acc[2 * h], _mm256_mul_pd(w_lo, _mm256_mul_pd(p_lo, p_lo)));
+    acc[2 * h + 1] = _mm256_add_pd(
+        acc[2 * h + 1],
+        _mm256_mul_pd(w_hi, _mm256_mul_pd(p_hi, p_hi)),
+    );
 }
 
 /// `clean` on a vector: finite and at least FLUSH in magnitude, else 0 (NaN fails both).
@@ -200,7 +225,7 @@ fn mix_in_avx2<const POWER: bool>(
     let mut i = 0;
     // (No closures here: a closure would not get this function's target features.)
     while i < whole {
-        for h in 0..2 {
+        for (h, top) in top.iter_mut().enumerate() {
             let at = i + 8 * h;
             // SAFETY: at + 8 <= whole <= n, within every slice (and `w` with POWER).
             unsafe {
@@ -215,18 +240,9 @@ fn mix_in_avx2<const POWER: bool>(
                 let v = _mm256_mul_ps(v, g);
                 _mm256_storeu_ps(pd.add(at), v);
                 // No lane is NaN (cleaned): `max` is the portable `larger`.
-                top[h] = _mm256_max_ps(_mm256_and_ps(v, abs_mask), top[h]);
+                *top = _mm256_max_ps(_mm256_and_ps(v, abs_mask), *top);
                 if POWER {
-                    let p_lo = _mm256_cvtps_pd(_mm256_castps256_ps128(v));
-                    let p_hi = _mm256_cvtps_pd(_mm256_extractf128_ps::<1>(v));
-                    let (w_lo, w_hi) =
-                        (_mm256_loadu_pd(pw.add(at)), _mm256_loadu_pd(pw.add(at + 4)));
-                    acc[2 * h] =
-                        _mm256_add_pd(acc[2 * h], _mm256_mul_pd(w_lo, _mm256_mul_pd(p_lo, p_lo)));
-                    acc[2 * h + 1] = _mm256_add_pd(
-                        acc[2 * h + 1],
-                        _mm256_mul_pd(w_hi, _mm256_mul_pd(p_hi, p_hi)),
-                    );
+                    power_step(&mut acc, h, v, pw.add(at));
                 }
             }
         }
@@ -234,8 +250,10 @@ fn mix_in_avx2<const POWER: bool>(
     }
     let tail_top = mix_peak_portable(&mut dst[i..], &l[i..], r.map(|r| &r[i..]), gain);
     if !POWER {
-        let m = _mm256_max_ps(top[0], top[1]);
-        return (larger(fold_max([m, m, m, m]), tail_top), 0.0);
+        return (
+            larger(max_lane(_mm256_max_ps(top[0], top[1])), tail_top),
+            0.0,
+        );
     }
     let (sum, top) = finish_avx2::<false>(acc, top, &dst[i..], &w[i..]);
     (top, sum)
@@ -257,8 +275,7 @@ fn finish_avx2<const CLEAN: bool>(
     // (a[0] + a[2]) + (a[1] + a[3]).
     let h = _mm_add_pd(_mm256_castpd256_pd128(a), _mm256_extractf128_pd::<1>(a));
     let sum = _mm_cvtsd_f64(_mm_add_sd(h, _mm_unpackhi_pd(h, h)));
-    let t = _mm256_max_ps(top[0], top[1]);
-    let top = fold_max([t, t, t, t]);
+    let top = max_lane(_mm256_max_ps(top[0], top[1]));
     finish_tail::<CLEAN>(sum, top, xt, wt)
 }
 
@@ -280,7 +297,8 @@ fn peak_avx2(x: &[f32]) -> f32 {
         }
         i += 8 * group;
     }
-    larger(fold_max(m), peak_portable(&x[i..]))
+    let m = _mm256_max_ps(_mm256_max_ps(m[0], m[1]), _mm256_max_ps(m[2], m[3]));
+    larger(max_lane(m), peak_portable(&x[i..]))
 }
 
 /// Lane j of sixteen takes samples j, j + 16, ... (four f64 vectors, so that the sums do
@@ -350,25 +368,13 @@ fn weighted_power_and_peak_avx2(x: &[f32], w: &[f64]) -> (f64, f32) {
     let mut acc = [_mm256_setzero_pd(); 4];
     let mut top = [_mm256_setzero_ps(); 2];
     for (x, w) in xs.zip(ws) {
-        for h in 0..2 {
+        for (h, top) in top.iter_mut().enumerate() {
             // SAFETY: `x` holds 16 f32 and `w` 16 f64 (exact chunks); unaligned loads.
-            let (v, w_lo, w_hi) = unsafe {
-                (
-                    _mm256_loadu_ps(x.as_ptr().add(8 * h)),
-                    _mm256_loadu_pd(w.as_ptr().add(8 * h)),
-                    _mm256_loadu_pd(w.as_ptr().add(8 * h + 4)),
-                )
-            };
-            let v = clean_avx2(v);
-            let p_lo = _mm256_cvtps_pd(_mm256_castps256_ps128(v));
-            let p_hi = _mm256_cvtps_pd(_mm256_extractf128_ps::<1>(v));
-            acc[2 * h] = _mm256_add_pd(acc[2 * h], _mm256_mul_pd(w_lo, _mm256_mul_pd(p_lo, p_lo)));
-            acc[2 * h + 1] = _mm256_add_pd(
-                acc[2 * h + 1],
-                _mm256_mul_pd(w_hi, _mm256_mul_pd(p_hi, p_hi)),
-            );
+            let v = clean_avx2(unsafe { _mm256_loadu_ps(x.as_ptr().add(8 * h)) });
+            // SAFETY: as above, eight f64 from 8 h.
+            unsafe { power_step(&mut acc, h, v, w.as_ptr().add(8 * h)) };
             // Neither operand is NaN: the same as the portable `larger`.
-            top[h] = _mm256_max_ps(_mm256_and_ps(v, abs_mask), top[h]);
+            *top = _mm256_max_ps(_mm256_and_ps(v, abs_mask), *top);
         }
     }
     finish_avx2::<true>(acc, top, xt, wt)
