@@ -142,7 +142,12 @@ fn main() {
     // allocator happens to put its buffers (cache-set conflicts between layers), so one
     // engine against one plugin compares placements as much as code. Each side is
     // several instances, built interleaved, and a round times all of them.
-    for (name, path) in &models {
+    // `TUBELESS_BENCH_ONLY=LSTM` times only the models whose name holds it.
+    let only = std::env::var("TUBELESS_BENCH_ONLY").unwrap_or_default();
+    for (name, path) in models
+        .iter()
+        .filter(|(name, _)| name.contains(only.as_str()))
+    {
         let file = NamFile::from_path(path).unwrap();
         for block in [64usize, 512] {
             let mut engines = Vec::new();

@@ -177,7 +177,7 @@ fn main() {
             if moving {
                 // A new value every block: the three bands never settle.
                 k += 1;
-                let v = if k % 2 == 0 { 2.0 } else { 8.0 };
+                let v = if k.is_multiple_of(2) { 2.0 } else { 8.0 };
                 t.set_bass(v);
                 t.set_middle(10.0 - v);
                 t.set_treble(v);

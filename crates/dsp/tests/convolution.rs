@@ -44,7 +44,7 @@ fn direct(h: &[f32], x: &[f32], t: usize) -> f64 {
 fn patterns(len: usize, seed: u64) -> Vec<(&'static str, Vec<usize>)> {
     let fixed = |name, b: usize| {
         let mut v = vec![b; len / b];
-        if len % b != 0 {
+        if !len.is_multiple_of(b) {
             v.push(len % b);
         }
         (name, v)
