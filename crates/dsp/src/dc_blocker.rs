@@ -284,16 +284,7 @@ fn steps_fma<const OUT: bool>(
     let abs_mask = _mm256_set1_epi32(0x7fff_ffff);
     let flush_bits = _mm256_set1_epi32(FEEDBACK_FLUSH.to_bits() as i32);
     let (pre, g) = (_mm256_set1_ps(gains[0]), _mm256_set1_ps(gains[1]));
-    let [o0, o1] = out;
-    let both = o1.len() >= buf.len();
-    let (p0, p1) = (
-        o0.as_mut_ptr(),
-        if both {
-            o1.as_mut_ptr()
-        } else {
-            o0.as_mut_ptr()
-        },
-    );
+    let (p0, p1) = out_pointers(out, buf.len());
     let mut top = [_mm256_setzero_ps(); 2];
     let mut x1 = _mm256_set1_ps(x1);
     let mut y0 = _mm256_set1_ps(y0);
@@ -399,16 +390,7 @@ fn steps_avx512<const OUT: bool>(
     let rp_last = _mm512_set1_ps(d.rp[STEP - 1]);
     let flush_bits = _mm512_set1_epi32(FEEDBACK_FLUSH.to_bits() as i32);
     let (pre, g) = (_mm512_set1_ps(gains[0]), _mm512_set1_ps(gains[1]));
-    let [o0, o1] = out;
-    let both = o1.len() >= buf.len();
-    let (p0, p1) = (
-        o0.as_mut_ptr(),
-        if both {
-            o1.as_mut_ptr()
-        } else {
-            o0.as_mut_ptr()
-        },
-    );
+    let (p0, p1) = out_pointers(out, buf.len());
     let mut top = _mm512_setzero_ps();
     // The step before's input: only its last lane (x[-1]) is read.
     let mut before = _mm512_set1_ps(x1);
@@ -459,6 +441,15 @@ fn steps_avx512<const OUT: bool>(
     );
     let x1 = _mm512_cvtss_f32(_mm512_permutexvar_ps(last, before));
     (x1, _mm512_cvtss_f32(y0), crate::simd::max_lane(top))
+}
+
+/// Where the fused steps write: both outputs, or the first twice when the second is
+/// shorter than `n` (empty: none).
+#[cfg(target_arch = "x86_64")]
+fn out_pointers(out: [&mut [f32]; 2], n: usize) -> (*mut f32, *mut f32) {
+    let [o0, o1] = out;
+    let p0 = o0.as_mut_ptr();
+    (p0, if o1.len() >= n { o1.as_mut_ptr() } else { p0 })
 }
 
 /// The recursion from rest over a half (eight lanes): three shifted multiply-adds. (A
