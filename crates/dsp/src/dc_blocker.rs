@@ -353,7 +353,7 @@ fn steps_fma<const OUT: bool>(
 
 /// `steps_fma` with a whole step in one 512-bit vector: the same operations on each lane
 /// (so the same bits), the two halves' scans side by side, the carry into the upper half
-/// under a mask. Half the instructions, and three permutes a step fewer.
+/// under a mask: about half the instructions.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f,avx2,fma")]
 fn steps_avx512<const OUT: bool>(
@@ -435,10 +435,7 @@ fn steps_avx512<const OUT: bool>(
         let big = _mm512_cmpge_epi32_mask(_mm512_castps_si512(_mm512_abs_ps(y_last)), flush_bits);
         y0 = _mm512_maskz_mov_ps(big, y_last);
     }
-    let top = _mm256_max_ps(
-        _mm512_castps512_ps256(top),
-        _mm256_castpd_ps(_mm512_extractf64x4_pd::<1>(_mm512_castps_pd(top))),
-    );
+    let top = crate::simd::max_halves(top);
     let x1 = _mm512_cvtss_f32(_mm512_permutexvar_ps(last, before));
     (x1, _mm512_cvtss_f32(y0), crate::simd::max_lane(top))
 }

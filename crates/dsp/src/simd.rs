@@ -204,6 +204,26 @@ pub(crate) fn max_lane(v: std::arch::x86_64::__m256) -> f32 {
     _mm_cvtss_f32(h)
 }
 
+/// The lane-wise maximum of a 512-bit vector's two halves (none NaN).
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+pub(crate) fn max_halves(v: std::arch::x86_64::__m512) -> std::arch::x86_64::__m256 {
+    use std::arch::x86_64::*;
+    let hi = _mm512_extractf64x4_pd::<1>(_mm512_castps_pd(v));
+    _mm256_max_ps(_mm512_castps512_ps256(v), _mm256_castpd_ps(hi))
+}
+
+/// `mix_peak_portable` over what the vector steps of a mix left from `i` on. Skipped on
+/// whole steps, the usual block: the call would cost the caller's vectors a spill.
+#[inline(always)]
+fn tail_peak(dst: &mut [f32], l: &[f32], r: Option<&[f32]>, gain: f32, i: usize) -> f32 {
+    if i < dst.len() {
+        mix_peak_portable(&mut dst[i..], &l[i..], r.map(|r| &r[i..]), gain)
+    } else {
+        0.0
+    }
+}
+
 /// The gate's sum over eight samples `v` of a sixteen-sample step, half `h` of it: lane j
 /// of `acc[2h]` and `acc[2h + 1]` gains `w[j] * v[j]^2` and `w[j + 4] * v[j + 4]^2` in
 /// f64 (each square exact).
@@ -291,12 +311,7 @@ fn mix_in_avx2<const POWER: bool>(
         }
         i += 16;
     }
-    // (Skipped on whole steps, the usual block: the call would cost the vectors a spill.)
-    let tail_top = if i < n {
-        mix_peak_portable(&mut dst[i..], &l[i..], r.map(|r| &r[i..]), gain)
-    } else {
-        0.0
-    };
+    let tail_top = tail_peak(dst, l, r, gain, i);
     if !POWER {
         return (
             larger(max_lane(_mm256_max_ps(top[0], top[1])), tail_top),
@@ -367,16 +382,8 @@ fn mix_in_avx512<const POWER: bool>(
         }
         i += 16;
     }
-    let top = _mm256_max_ps(
-        _mm512_castps512_ps256(top),
-        _mm256_castpd_ps(_mm512_extractf64x4_pd::<1>(_mm512_castps_pd(top))),
-    );
-    // (Skipped on whole steps, the usual block: the call would cost the vectors a spill.)
-    let tail_top = if i < n {
-        mix_peak_portable(&mut dst[i..], &l[i..], r.map(|r| &r[i..]), gain)
-    } else {
-        0.0
-    };
+    let top = max_halves(top);
+    let tail_top = tail_peak(dst, l, r, gain, i);
     if !POWER {
         return (larger(max_lane(top), tail_top), 0.0);
     }
