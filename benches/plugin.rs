@@ -7,6 +7,12 @@
 //!   adds nice-plug's wrapper (events, buffer setup, the denormal guard) and the test
 //!   host's own `clap_process` setup.
 //!
+//! Against two engines alone: `vs own` times each plugin's own engine (the one its chain
+//! plays, in the same memory) run without the plugin around it; `vs built` times engines
+//! built apart. The same engine runs a few percent faster or slower depending on where
+//! the allocator put its buffers, so `vs built` mixes that placement in and `vs own` is
+//! the plugin's cost alone.
+//!
 //! All run in one process, interleaved round by round on the same input; each figure is
 //! the median of the per-round ratios (machines here are shared and noisy), beside the
 //! plugin with no model as a share of the engine.
@@ -27,6 +33,9 @@ const ROUNDS: usize = 15;
 /// Instances of the engine alone and of the plugin, each (see the loop over models);
 /// `TUBELESS_BENCH_INSTANCES` overrides.
 const INSTANCES: usize = 3;
+/// `vs own`: samples per stretch, and stretches per instance.
+const OWN_STRETCH: usize = 12_288;
+const OWN_PAIRS: usize = 100;
 
 fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(|a, b| a.partial_cmp(b).unwrap());
@@ -100,12 +109,13 @@ fn main() {
         .max(1);
     let input = common::guitar(n, RATE, 0);
     println!(
-        "{:<28} {:>6} {:>12} {:>12} {:>9} {:>12} {:>9} {:>9}",
+        "{:<28} {:>6} {:>12} {:>12} {:>9} {:>9} {:>12} {:>9} {:>9}",
         "model",
         "block",
         "engine ns/s",
         "process()",
-        "overhead",
+        "vs own",
+        "vs built",
         "CLAP call",
         "overhead",
         "no-model"
@@ -129,11 +139,12 @@ fn main() {
         }
         no_model[block / 512] = (median(times), median(clap));
         println!(
-            "{:<28} {:>6} {:>12} {:>12.1} {:>9} {:>12.1}",
+            "{:<28} {:>6} {:>12} {:>12.1} {:>9} {:>9} {:>12.1}",
             "(no model)",
             block,
             "-",
             no_model[block / 512].0,
+            "",
             "",
             no_model[block / 512].1
         );
@@ -195,21 +206,53 @@ fn main() {
                 }
                 t.elapsed().as_secs_f64() / instances as f64
             };
-            let mut run_bares = || {
+            // `own`: each plugin's own engine run alone, on its own memory (the same
+            // engine with and without the plugin around it); else the plugins.
+            let run_bares = |bares: &mut Vec<direct::Direct>, own: bool| {
                 let t = Instant::now();
-                for bare in &mut bares {
-                    bare.play(&input, block);
+                for bare in bares.iter_mut() {
+                    if own {
+                        bare.play_engine(&input, block);
+                    } else {
+                        bare.play(&input, block);
+                    }
                 }
                 t.elapsed().as_secs_f64() / instances as f64
             };
             run_engines();
             run_plugins();
-            run_bares();
+            run_bares(&mut bares, false);
+            run_bares(&mut bares, true);
+            // `vs own`: the same engine with and without the plugin, alternated in short
+            // stretches (in turn first) so that the machine's drift cancels pair by pair.
+            let mut own_ratios = Vec::new();
+            let stretch = (OWN_STRETCH / block).max(1) * block;
+            for (i, bare) in bares.iter_mut().enumerate() {
+                for (j, part) in input.chunks(stretch).cycle().take(OWN_PAIRS).enumerate() {
+                    let mut time = |own: bool| {
+                        let t = Instant::now();
+                        if own {
+                            bare.play_engine(part, block);
+                        } else {
+                            bare.play(part, block);
+                        }
+                        t.elapsed().as_secs_f64()
+                    };
+                    let (p, o) = if (i + j) % 2 == 0 {
+                        let p = time(false);
+                        (p, time(true))
+                    } else {
+                        let o = time(true);
+                        (time(false), o)
+                    };
+                    own_ratios.push(p / o);
+                }
+            }
             let (mut ratios, mut clap_ratios) = (Vec::new(), Vec::new());
             let (mut te, mut tp, mut tc) = (Vec::new(), Vec::new(), Vec::new());
             for _ in 0..ROUNDS {
                 let e = run_engines();
-                let d = run_bares();
+                let d = run_bares(&mut bares, false);
                 let c = run_plugins();
                 ratios.push(d / e);
                 clap_ratios.push(c / e);
@@ -220,11 +263,12 @@ fn main() {
             let ns = |t: f64| t * 1e9 / n as f64;
             let engine = ns(median(te));
             println!(
-                "{:<28} {:>6} {:>12.1} {:>12.1} {:>+8.1}% {:>12.1} {:>+8.1}% {:>+8.1}%",
+                "{:<28} {:>6} {:>12.1} {:>12.1} {:>+8.1}% {:>+8.1}% {:>12.1} {:>+8.1}% {:>+8.1}%",
                 name,
                 block,
                 engine,
                 ns(median(tp)),
+                (median(own_ratios) - 1.0) * 100.0,
                 (median(ratios) - 1.0) * 100.0,
                 ns(median(tc)),
                 (median(clap_ratios) - 1.0) * 100.0,

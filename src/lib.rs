@@ -98,6 +98,14 @@ impl Tubeless {
         self.loader.is_pending()
     }
 
+    /// The engine the chain plays (side A), for the benchmark that times it beside the
+    /// plugin's `process()`: the same engine in the same memory.
+    #[doc(hidden)]
+    pub fn playing_engine(&mut self) -> Option<&mut tubeless_nam::Engine> {
+        let slot = self.chain.as_mut()?.model_mut()?;
+        Some(slot.engine_mut(tubeless_dsp::Side::A))
+    }
+
     /// Takes newly published slots at the start of a block. Wait-free.
     fn take_published(&mut self) {
         let Some(chain) = self.chain.as_mut() else {

@@ -72,20 +72,39 @@ impl Direct {
             process_mode: ProcessMode::Realtime,
         };
         assert!(plugin.activate(&Tubeless::AUDIO_IO_LAYOUTS[0], &config, &mut context));
-        let start = std::time::Instant::now();
-        while plugin.is_loading() {
-            assert!(
-                start.elapsed() < Duration::from_secs(60),
-                "the model did not load"
-            );
-            std::thread::sleep(Duration::from_millis(1));
-        }
-        Direct {
+        let mut direct = Direct {
             plugin,
             context,
             buffer: Buffer::default(),
             l: vec![0.0; block],
             r: vec![0.0; block],
+        };
+        // The loader builds the model again for the configuration `activate` set: play
+        // silence until that one is in the chain, so that no timed block runs without it.
+        let start = std::time::Instant::now();
+        let silence = vec![0.0f32; block];
+        while direct.plugin.is_loading()
+            || (model.is_some() && direct.plugin.playing_engine().is_none())
+        {
+            assert!(
+                start.elapsed() < Duration::from_secs(60),
+                "the model did not load"
+            );
+            std::thread::sleep(Duration::from_millis(1));
+            direct.play(&silence, block);
+        }
+        direct
+    }
+
+    /// The engine the plugin plays, alone: each block of `input` copied into one reused
+    /// buffer (what the wrapper does with the host's) and run there in place.
+    pub fn play_engine(&mut self, input: &[f32], block: usize) {
+        let buf = &mut self.l;
+        let engine = self.plugin.playing_engine().expect("a model is playing");
+        for c in input.chunks(block) {
+            let b = &mut buf[..c.len()];
+            b.copy_from_slice(c);
+            engine.process_buffer(b);
         }
     }
 

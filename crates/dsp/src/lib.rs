@@ -28,7 +28,7 @@ pub mod wav;
 pub use chain::{
     Chain, ChainSettings, ChannelMode, GateSettings, Meter, OutputMode, Retired, ToneSettings,
 };
-pub use model_slot::{ModelSlot, SlotSpec};
+pub use model_slot::{ModelSlot, Side, SlotSpec};
 
 /// The loudness the reference plugin's "Normalized" output mode brings a model to.
 pub const NORMALIZED_LOUDNESS_DB: f64 = -18.0;

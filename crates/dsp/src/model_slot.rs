@@ -37,6 +37,8 @@ pub struct ModelSlot {
     pairs: [ResamplerPair; 2],
     host_rate: f64,
     levels: ModelLevels,
+    /// `tail_samples`, worked out once: the chain asks for it every block.
+    tail: usize,
 }
 
 /// The channel each engine of a slot serves.
@@ -68,11 +70,15 @@ impl ModelSlot {
             },
             ..BuildOptions::default()
         };
+        let engines = [Engine::build(file, options)?, Engine::build(file, options)?];
+        let rf = engines[0].receptive_field() as f64 * spec.host_rate / engines[0].sample_rate();
+        let tail = rf.ceil() as usize + pair.latency();
         Ok(ModelSlot {
-            engines: [Engine::build(file, options)?, Engine::build(file, options)?],
+            engines,
             pairs: [pair.clone(), pair],
             host_rate: spec.host_rate,
             levels: levels_of(file),
+            tail,
         })
     }
 
@@ -120,8 +126,14 @@ impl ModelSlot {
     /// How long, in host samples, the model keeps sounding after its input stops: its
     /// history (receptive field) and the resamplers' delay.
     pub fn tail_samples(&self) -> usize {
-        let rf = self.engines[0].receptive_field() as f64 * self.host_rate / self.model_rate();
-        rf.ceil() as usize + self.latency()
+        self.tail
+    }
+
+    /// The engine of one side, for benchmarks that time the very engine the chain runs
+    /// (the same memory, so the comparison is free of where the allocator put each one).
+    #[doc(hidden)]
+    pub fn engine_mut(&mut self, side: Side) -> &mut Engine {
+        &mut self.engines[side as usize]
     }
 
     /// Delay this slot adds, in whole host samples: the resampler pair's (0 at the

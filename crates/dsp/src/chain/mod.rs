@@ -65,6 +65,8 @@ pub struct Chain {
     rate: f64,
     max_block: usize,
     settings: ChainSettings,
+    /// The gate release in samples (part of `tail_samples`), worked out when it changes.
+    release_tail: usize,
     in_gain: GainSmoother,
     out_gain: GainSmoother,
     lanes: [Lane; 2],
@@ -124,6 +126,7 @@ impl Chain {
             rate,
             max_block,
             settings,
+            release_tail: 0,
             in_gain: GainSmoother::new(rate, GAIN_GLIDE_MS, settings.input_gain_db),
             out_gain: GainSmoother::new(rate, GAIN_GLIDE_MS, settings.output_gain_db),
             lanes: [Lane::new(rate, max_block), Lane::new(rate, max_block)],
@@ -308,6 +311,13 @@ impl Chain {
         self.lanes[self.target_lane()].slot.as_deref()
     }
 
+    /// The model that plays (or fades in), for benchmarks: see [`ModelSlot::engine_mut`].
+    #[doc(hidden)]
+    pub fn model_mut(&mut self) -> Option<&mut ModelSlot> {
+        let lane = self.target_lane();
+        self.lanes[lane].slot.as_deref_mut()
+    }
+
     /// The cabinet IR that plays (or fades in).
     pub fn ir(&self) -> Option<&Convolver> {
         self.cab[0].ir()
@@ -326,8 +336,7 @@ impl Chain {
             .as_ref()
             .map_or(0, |s| s.tail_samples());
         let ir = self.cab[0].ir().map_or(0, |c| c.len());
-        let release = self.settings.gate.release_ms as f64 * 1e-3 * self.rate;
-        model + ir + release.ceil() as usize
+        model + ir + self.release_tail
     }
 
     fn target_lane(&self) -> usize {
@@ -384,6 +393,7 @@ impl Chain {
         self.gate.set_attack_ms(g.attack_ms);
         self.gate.set_hold_ms(g.hold_ms);
         self.gate.set_release_ms(g.release_ms);
+        self.release_tail = (g.release_ms as f64 * 1e-3 * self.rate).ceil() as usize;
         for t in &mut self.tone {
             t.set_enabled(s.tone.enabled);
             t.set_bass(s.tone.bass);
