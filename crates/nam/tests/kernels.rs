@@ -19,7 +19,7 @@ mod common;
 
 use std::path::PathBuf;
 
-use tubeless_nam::{BuildOptions, Engine, Kernels, ModelConfig, NamFile};
+use tubeless_nam::{ActivationMode, BuildOptions, Engine, Kernels, ModelConfig, NamFile};
 
 fn fixture_models() -> Vec<PathBuf> {
     let mut v = common::nam_files(&common::fixtures_dir());
@@ -263,4 +263,44 @@ fn accurate_mode_is_close_to_the_exact_network() {
         checked += 1;
     }
     assert!(checked >= 5, "{checked} float64 references");
+}
+
+/// A two-layer LSTM runs as a wavefront inside each block (the top layer one sample
+/// behind the bottom one), a one-sample block sample by sample: the same bits at every
+/// block size, in every kernel build and activation mode.
+#[test]
+fn lstm_layers_give_the_same_bits_at_every_block_size() {
+    let input = common::test_signal(2000, 5);
+    let mut stacked = 0;
+    for path in fixture_models() {
+        let file = NamFile::from_path(&path).unwrap();
+        let ModelConfig::Lstm(cfg) = &file.model else {
+            continue;
+        };
+        stacked += usize::from(cfg.num_layers > 1);
+        let modes = [ActivationMode::Accurate, ActivationMode::NamCompatible];
+        for kernels in [Kernels::Avx512, Kernels::Avx2, Kernels::Portable] {
+            if !kernels.available() {
+                eprintln!("{kernels:?}: SKIPPED, this CPU lacks it");
+                continue;
+            }
+            for activations in modes {
+                let opts = BuildOptions {
+                    kernels,
+                    activations,
+                    max_block: 512,
+                    ..BuildOptions::default()
+                };
+                let one = bits(&run(&file, opts, &input, 1));
+                for block in [2, 7, 64, 512] {
+                    assert!(
+                        bits(&run(&file, opts, &input, block)) == one,
+                        "{}, {kernels:?}, {activations:?}, block {block}",
+                        path.display()
+                    );
+                }
+            }
+        }
+    }
+    assert!(stacked > 0, "no stacked LSTM among the fixtures");
 }

@@ -148,6 +148,16 @@ impl Lstm {
         debug_assert!(G == 4 * H && self.hidden == H);
         let mode = self.mode;
         let head_w: [f32; H] = self.head_w[..].try_into().expect("H head weights");
+        let head_b = self.head_b;
+        // Four partial sums (one vector), not one chain of H: a chain this long per
+        // sample would outlast the reorder window and stall the next sample.
+        let head = |h: &[f32; H]| {
+            let mut part = [0.0f32; 4];
+            for (j, (h, w)) in h.iter().zip(&head_w).enumerate() {
+                part[j % 4] = A::madd(part[j % 4], *h, *w);
+            }
+            head_b + ((part[0] + part[1]) + (part[2] + part[3]))
+        };
         // Per gate lane: tanh(x) * scale + off, x already halved for the sigmoids (see
         // `halve_sigmoid_rows`).
         let (mut scale, mut off) = ([1.0f32; G], [0.0f32; G]);
@@ -155,96 +165,50 @@ impl Lstm {
             scale[k] = 0.5;
             off[k] = 0.5;
         }
+        let depth = self.layers.len();
+        if depth == 1 {
+            let layer = &mut self.layers[0];
+            for y in io.iter_mut() {
+                let h = layer_step::<A, H, G, 1>(layer, &[*y], mode, &scale, &off);
+                *y = head(&h);
+            }
+            return;
+        }
+        // Two layers (the trainer's 2x8 preset) as a wavefront: in each round the top
+        // layer takes sample t - 1 and the bottom one sample t, so the two steps are
+        // independent and their recurrences (each one latency-bound) overlap instead of
+        // waiting on one another. Each layer does the same arithmetic on the same inputs
+        // in the same order as sample by sample: the same bits. The wave fills and
+        // drains within the block (no delay).
+        let n = io.len();
+        if depth == 2 && n > 0 {
+            let [l0, l1] = &mut self.layers[..] else {
+                unreachable!("two layers")
+            };
+            let mut below = layer_step::<A, H, G, 1>(l0, &[io[0]], mode, &scale, &off);
+            for t in 1..n {
+                let (top, next) = two_steps::<A, H, G, H, 1>(
+                    (&mut *l1, &below),
+                    (&mut *l0, &[io[t]]),
+                    mode,
+                    &scale,
+                    &off,
+                );
+                io[t - 1] = head(&top);
+                below = next;
+            }
+            let top = layer_step::<A, H, G, H>(l1, &below, mode, &scale, &off);
+            io[n - 1] = head(&top);
+            return;
+        }
+        // Deeper stacks (rare) sample by sample.
         for y in io.iter_mut() {
-            let mut below = [0.0f32; H];
-            for (li, layer) in self.layers.iter_mut().enumerate() {
-                let cols: &[[f32; G]] = as_columns(&layer.w_cols);
-                let bias: &[f32; G] = layer.bias[..].try_into().expect("4H biases");
-                let h: &mut [f32; H] = (&mut layer.h[..]).try_into().expect("H states");
-                // The input's width a constant in each branch, so the sums unroll.
-                let mut g = [0.0f32; G];
-                if li == 0 {
-                    sums::<A, H, G, 1>(bias, cols, &[*y], h, &mut g);
-                } else {
-                    sums::<A, H, G, H>(bias, cols, &below, h, &mut g);
-                }
-                #[cfg(target_arch = "x86_64")]
-                if A::WIDE && H.is_multiple_of(16) && mode == ActivationMode::Accurate {
-                    let c: &mut [f32; H] = (&mut layer.c[..]).try_into().expect("H cells");
-                    // SAFETY: `Wide` only runs in the AVX-512 build (checked at build).
-                    unsafe { cell_avx512::<H, G>(&g, c, h) };
-                    below = *h;
-                    continue;
-                }
-                // Every gate through one tanh over all 4H lanes (no ragged ends for the
-                // vectoriser): the sigmoids as 0.5 + 0.5 tanh(x / 2), which halves their
-                // latency on the recurrence's critical path at the same absolute error;
-                // for the g gate 0 + 1 * t is exact. The plugin's fast sigmoid is this
-                // formula exactly (0.5 (t + 1) rounds as 0.5 + 0.5 t).
-                match mode {
-                    #[cfg(target_arch = "x86_64")]
-                    ActivationMode::Accurate if A::WIDE || A::AVX2 => {
-                        // SAFETY: `Wide` only runs in the AVX-512 build, `Fused` in the
-                        // AVX2 one; G = 4H is a multiple of 16 for every size with a copy
-                        // here.
-                        unsafe { lstm_tanh_row::<A>(&mut g) };
-                        for ((v, &s), &o) in g.iter_mut().zip(&scale).zip(&off) {
-                            *v = A::madd(o, s, *v);
-                        }
-                    }
-                    ActivationMode::Accurate => {
-                        for ((v, &s), &o) in g.iter_mut().zip(&scale).zip(&off) {
-                            *v = A::madd(o, s, tanh_rational::<A>(*v));
-                        }
-                    }
-                    ActivationMode::NamCompatible => {
-                        for ((v, &s), &o) in g.iter_mut().zip(&scale).zip(&off) {
-                            *v = A::madd(o, s, fast_tanh(*v));
-                        }
-                    }
-                }
-                let c: &mut [f32; H] = (&mut layer.c[..]).try_into().expect("H cells");
-                for j in 0..H {
-                    c[j] = A::madd(g[H + j] * c[j], g[j], g[2 * H + j]);
-                }
-                // tanh(c) over a whole number of the build's vectors, the padding lanes
-                // zero.
-                let lanes = if A::WIDE {
-                    H.next_multiple_of(16)
-                } else {
-                    H.next_multiple_of(8)
-                };
-                let mut t = [0.0f32; 32];
-                t[..H].copy_from_slice(c);
-                match mode {
-                    #[cfg(target_arch = "x86_64")]
-                    // SAFETY: as above; `lanes` a whole number of vectors, at most 32.
-                    ActivationMode::Accurate if A::WIDE || A::AVX2 => unsafe {
-                        lstm_tanh_row::<A>(&mut t[..lanes])
-                    },
-                    ActivationMode::Accurate => {
-                        for t in &mut t[..lanes] {
-                            *t = tanh_rational::<A>(*t);
-                        }
-                    }
-                    ActivationMode::NamCompatible => {
-                        for t in &mut t[..lanes] {
-                            *t = fast_tanh(*t);
-                        }
-                    }
-                }
-                for j in 0..H {
-                    h[j] = g[3 * H + j] * t[j];
-                }
-                below = *h;
+            let mut below =
+                layer_step::<A, H, G, 1>(&mut self.layers[0], &[*y], mode, &scale, &off);
+            for layer in &mut self.layers[1..] {
+                below = layer_step::<A, H, G, H>(layer, &below, mode, &scale, &off);
             }
-            // Four partial sums (one vector), not one chain of H: a chain this long
-            // per sample would outlast the reorder window and stall the next sample.
-            let mut part = [0.0f32; 4];
-            for (j, (h, w)) in below.iter().zip(&head_w).enumerate() {
-                part[j % 4] = A::madd(part[j % 4], *h, *w);
-            }
-            *y = self.head_b + ((part[0] + part[1]) + (part[2] + part[3]));
+            *y = head(&below);
         }
     }
 
@@ -370,6 +334,185 @@ impl Lstm {
                 .map(|(h, w)| h * w)
                 .sum::<f32>()
     }
+}
+
+/// One step of one layer (hidden size `H`, `G` = 4H gates, input width `K`): the new
+/// `h`, with `h` and `c` updated in the layer.
+#[inline(always)]
+fn layer_step<A: Arith, const H: usize, const G: usize, const K: usize>(
+    layer: &mut LstmLayer,
+    input: &[f32; K],
+    mode: ActivationMode,
+    scale: &[f32; G],
+    off: &[f32; G],
+) -> [f32; H] {
+    let mut g = [0.0f32; G];
+    gates::<A, H, G, K>(layer, input, &mut g);
+    #[cfg(target_arch = "x86_64")]
+    if in_registers::<A, H>(mode) {
+        return cell_in_registers::<H, G>(layer, &g);
+    }
+    activate::<A, G>(&mut g, mode, scale, off);
+    let mut t = [0.0f32; 32];
+    update_cell::<A, H, G>(layer, &g, &mut t);
+    tanh_cells::<A>(&mut t[..lanes::<A>(H)], mode);
+    output::<H, G>(layer, &g, &t)
+}
+
+/// `layer_step` on two layers at once, phase by phase, so that the two independent
+/// recurrences' instructions sit side by side for the core to overlap; each layer's
+/// arithmetic is `layer_step`'s (the same bits).
+#[inline(always)]
+fn two_steps<A: Arith, const H: usize, const G: usize, const KA: usize, const KB: usize>(
+    (la, ina): (&mut LstmLayer, &[f32; KA]),
+    (lb, inb): (&mut LstmLayer, &[f32; KB]),
+    mode: ActivationMode,
+    scale: &[f32; G],
+    off: &[f32; G],
+) -> ([f32; H], [f32; H]) {
+    let (mut ga, mut gb) = ([0.0f32; G], [0.0f32; G]);
+    gates::<A, H, G, KA>(la, ina, &mut ga);
+    gates::<A, H, G, KB>(lb, inb, &mut gb);
+    #[cfg(target_arch = "x86_64")]
+    if in_registers::<A, H>(mode) {
+        return (
+            cell_in_registers::<H, G>(la, &ga),
+            cell_in_registers::<H, G>(lb, &gb),
+        );
+    }
+    activate::<A, G>(&mut ga, mode, scale, off);
+    activate::<A, G>(&mut gb, mode, scale, off);
+    let (mut ta, mut tb) = ([0.0f32; 32], [0.0f32; 32]);
+    update_cell::<A, H, G>(la, &ga, &mut ta);
+    update_cell::<A, H, G>(lb, &gb, &mut tb);
+    tanh_cells::<A>(&mut ta[..lanes::<A>(H)], mode);
+    tanh_cells::<A>(&mut tb[..lanes::<A>(H)], mode);
+    (output::<H, G>(la, &ga, &ta), output::<H, G>(lb, &gb, &tb))
+}
+
+/// The gates' pre-activations of one layer's step.
+#[inline(always)]
+fn gates<A: Arith, const H: usize, const G: usize, const K: usize>(
+    layer: &LstmLayer,
+    input: &[f32; K],
+    g: &mut [f32; G],
+) {
+    let cols: &[[f32; G]] = as_columns(&layer.w_cols);
+    let bias: &[f32; G] = layer.bias[..].try_into().expect("4H biases");
+    let h: &[f32; H] = layer.h[..].try_into().expect("H states");
+    sums::<A, H, G, K>(bias, cols, input, h, g);
+}
+
+/// Whether the step after the sums runs in registers ([`cell_avx512`]).
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+fn in_registers<A: Arith, const H: usize>(mode: ActivationMode) -> bool {
+    A::WIDE && H.is_multiple_of(16) && mode == ActivationMode::Accurate
+}
+
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+fn cell_in_registers<const H: usize, const G: usize>(
+    layer: &mut LstmLayer,
+    g: &[f32; G],
+) -> [f32; H] {
+    let c: &mut [f32; H] = (&mut layer.c[..]).try_into().expect("H cells");
+    let h: &mut [f32; H] = (&mut layer.h[..]).try_into().expect("H states");
+    // SAFETY: `Wide` only runs in the AVX-512 build (checked at build).
+    unsafe { cell_avx512::<H, G>(g, c, h) };
+    *h
+}
+
+/// Every gate through one tanh over all 4H lanes (no ragged ends for the vectoriser): the
+/// sigmoids as 0.5 + 0.5 tanh(x / 2), which halves their latency on the recurrence's
+/// critical path at the same absolute error; for the g gate 0 + 1 * t is exact. The
+/// plugin's fast sigmoid is this formula exactly (0.5 (t + 1) rounds as 0.5 + 0.5 t).
+#[inline(always)]
+fn activate<A: Arith, const G: usize>(
+    g: &mut [f32; G],
+    mode: ActivationMode,
+    scale: &[f32; G],
+    off: &[f32; G],
+) {
+    match mode {
+        #[cfg(target_arch = "x86_64")]
+        ActivationMode::Accurate if A::WIDE || A::AVX2 => {
+            // SAFETY: `Wide` only runs in the AVX-512 build, `Fused` in the AVX2 one;
+            // G = 4H is a multiple of 16 for every size with a copy here.
+            unsafe { lstm_tanh_row::<A>(g) };
+            for ((v, &s), &o) in g.iter_mut().zip(scale).zip(off) {
+                *v = A::madd(o, s, *v);
+            }
+        }
+        ActivationMode::Accurate => {
+            for ((v, &s), &o) in g.iter_mut().zip(scale).zip(off) {
+                *v = A::madd(o, s, tanh_rational::<A>(*v));
+            }
+        }
+        ActivationMode::NamCompatible => {
+            for ((v, &s), &o) in g.iter_mut().zip(scale).zip(off) {
+                *v = A::madd(o, s, fast_tanh(*v));
+            }
+        }
+    }
+}
+
+/// c = f c + i g, and c into `t` for its tanh.
+#[inline(always)]
+fn update_cell<A: Arith, const H: usize, const G: usize>(
+    layer: &mut LstmLayer,
+    g: &[f32; G],
+    t: &mut [f32; 32],
+) {
+    let c: &mut [f32; H] = (&mut layer.c[..]).try_into().expect("H cells");
+    for j in 0..H {
+        c[j] = A::madd(g[H + j] * c[j], g[j], g[2 * H + j]);
+    }
+    t[..H].copy_from_slice(c);
+}
+
+/// tanh(c) over a whole number of the build's vectors (`lanes`), the padding lanes zero.
+#[inline(always)]
+fn tanh_cells<A: Arith>(t: &mut [f32], mode: ActivationMode) {
+    match mode {
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: as in `activate`; `t` a whole number of vectors, at most 32 lanes.
+        ActivationMode::Accurate if A::WIDE || A::AVX2 => unsafe { lstm_tanh_row::<A>(t) },
+        ActivationMode::Accurate => {
+            for t in t.iter_mut() {
+                *t = tanh_rational::<A>(*t);
+            }
+        }
+        ActivationMode::NamCompatible => {
+            for t in t.iter_mut() {
+                *t = fast_tanh(*t);
+            }
+        }
+    }
+}
+
+/// The lanes `tanh_cells` runs for hidden size `h`.
+#[inline(always)]
+fn lanes<A: Arith>(h: usize) -> usize {
+    if A::WIDE {
+        h.next_multiple_of(16)
+    } else {
+        h.next_multiple_of(8)
+    }
+}
+
+/// h = o tanh(c).
+#[inline(always)]
+fn output<const H: usize, const G: usize>(
+    layer: &mut LstmLayer,
+    g: &[f32; G],
+    t: &[f32; 32],
+) -> [f32; H] {
+    let h: &mut [f32; H] = (&mut layer.h[..]).try_into().expect("H states");
+    for j in 0..H {
+        h[j] = g[3 * H + j] * t[j];
+    }
+    *h
 }
 
 /// Every step takes its sigmoids as 0.5 + 0.5 tanh(x / 2): halving the i, f and o rows
