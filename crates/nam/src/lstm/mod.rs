@@ -5,6 +5,7 @@
 //! weights (H) and bias (1).
 
 pub(crate) mod network;
+mod step;
 
 use serde_json::{json, Value};
 
