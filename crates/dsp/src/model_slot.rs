@@ -37,8 +37,6 @@ pub struct ModelSlot {
     pairs: [ResamplerPair; 2],
     host_rate: f64,
     levels: ModelLevels,
-    /// `tail_samples`, worked out once: the chain asks for it every block.
-    tail: usize,
 }
 
 /// The channel each engine of a slot serves.
@@ -70,15 +68,11 @@ impl ModelSlot {
             },
             ..BuildOptions::default()
         };
-        let engines = [Engine::build(file, options)?, Engine::build(file, options)?];
-        let rf = engines[0].receptive_field() as f64 * spec.host_rate / engines[0].sample_rate();
-        let tail = rf.ceil() as usize + pair.latency();
         Ok(ModelSlot {
-            engines,
+            engines: [Engine::build(file, options)?, Engine::build(file, options)?],
             pairs: [pair.clone(), pair],
             host_rate: spec.host_rate,
             levels: levels_of(file),
-            tail,
         })
     }
 
@@ -124,9 +118,10 @@ impl ModelSlot {
     }
 
     /// How long, in host samples, the model keeps sounding after its input stops: its
-    /// history (receptive field) and the resamplers' delay.
+    /// history (receptive field, of the size being heard) and the resamplers' delay.
     pub fn tail_samples(&self) -> usize {
-        self.tail
+        let rf = self.engines[0].receptive_field() as f64 * self.host_rate / self.model_rate();
+        rf.ceil() as usize + self.latency()
     }
 
     /// The engine of one side, for benchmarks that time the very engine the chain runs
@@ -167,4 +162,35 @@ impl ModelSlot {
 pub fn levels_of(file: &NamFile) -> ModelLevels {
     let md = &file.metadata;
     ModelLevels::new(md.loudness, md.input_level_dbu, md.output_level_dbu)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The tail follows the size being heard: a container's sizes differ in history.
+    #[test]
+    fn the_tail_follows_the_size_being_heard() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../nam/tests/fixtures/container_lstm_wavenets_v070.nam");
+        let file = NamFile::from_path(&path).unwrap();
+        let spec = SlotSpec {
+            host_rate: file.sample_rate,
+            max_block: 64,
+            activations: ActivationMode::Accurate,
+            size: 1.0,
+            quality: Quality::Standard,
+        };
+        let mut slot = ModelSlot::build(&file, spec).unwrap();
+        let largest = slot.tail_samples();
+        assert_eq!(largest, slot.engines[0].receptive_field());
+        slot.set_size(0.0);
+        let mut buf = [0.0f32; 64];
+        for _ in 0..(spec.host_rate as usize / 64) {
+            slot.process(Side::A, &mut buf);
+        }
+        let smallest = slot.tail_samples();
+        assert_eq!(smallest, slot.engines[0].receptive_field());
+        assert_ne!(smallest, largest, "the fixture's sizes differ in history");
+    }
 }
