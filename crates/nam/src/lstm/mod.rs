@@ -4,6 +4,8 @@
 //! already `b_ih + b_hh`), then the initial h (H) and c (H). After the layers: the head's
 //! weights (H) and bias (1).
 
+#[cfg(target_arch = "x86_64")]
+mod block512;
 pub(crate) mod network;
 mod step;
 

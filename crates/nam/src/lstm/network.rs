@@ -8,6 +8,10 @@ use crate::conv::{run_block, Isa, PerIsa};
 use crate::kernels::{Arith, Level};
 use crate::net::BuildCtx;
 
+#[cfg(target_arch = "x86_64")]
+use super::block512::block_avx512;
+#[cfg(target_arch = "x86_64")]
+use super::step::in_registers;
 use super::step::{layer_step, two_steps};
 
 pub(super) struct LstmLayer {
@@ -167,6 +171,12 @@ impl Lstm {
         }
         let depth = self.layers.len();
         if depth == 1 {
+            #[cfg(target_arch = "x86_64")]
+            if in_registers::<A, H>(mode) {
+                // SAFETY: `in_registers` holds only in the AVX-512 build (checked at build).
+                unsafe { block_avx512::<H, G>(&mut self.layers[0], io, &head_w, head_b) };
+                return;
+            }
             let layer = &mut self.layers[0];
             for y in io.iter_mut() {
                 let h = layer_step::<A, H, G, 1>(layer, &[*y], mode, &scale, &off);
@@ -347,5 +357,87 @@ fn halve_sigmoid_rows(cols: &mut [f32], h: usize) {
                 *w *= 0.5;
             }
         }
+    }
+}
+
+#[cfg(all(test, target_arch = "x86_64"))]
+mod tests {
+    use super::*;
+    use crate::kernels::Wide;
+
+    /// The AVX-512 whole-block path (`block512`) against the step-at-a-time path it
+    /// replaced for these sizes (`layer_step` and the head, sample by sample): the same
+    /// bits, over blocks of several lengths.
+    fn block_path_matches_steps<const H: usize, const G: usize>() {
+        let cfg = LstmConfig {
+            input_size: 1,
+            hidden_size: H,
+            num_layers: 1,
+        };
+        let mut seed = 7u32;
+        let weights: Vec<f32> = (0..4 * H * (1 + H) + 4 * H + 2 * H + H + 1)
+            .map(|_| {
+                seed = seed.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+                (seed >> 8) as f32 / (1u32 << 24) as f32 * 0.8 - 0.4
+            })
+            .collect();
+        let ctx = BuildCtx {
+            max_block: 512,
+            mode: ActivationMode::Accurate,
+            level: Level::Avx512,
+        };
+        let (mut fast, mut slow) = (
+            Lstm::build(&cfg, &weights, &ctx, 48_000.0),
+            Lstm::build(&cfg, &weights, &ctx, 48_000.0),
+        );
+        let input: Vec<f32> = (0..3000)
+            .map(|i| 0.9 * (i as f32 * 0.021).sin() * (1 + i / 500) as f32)
+            .collect();
+        let mut got = input.clone();
+        let mut at = 0;
+        for block in [1, 7, 64, 512].iter().cycle() {
+            if at >= got.len() {
+                break;
+            }
+            let end = (at + block).min(got.len());
+            fast.process_block(&mut got[at..end]);
+            at = end;
+        }
+        let (mut scale, mut off) = ([1.0f32; G], [0.0f32; G]);
+        for k in (0..2 * H).chain(3 * H..G) {
+            scale[k] = 0.5;
+            off[k] = 0.5;
+        }
+        let want: Vec<f32> = input
+            .iter()
+            .map(|&x| {
+                // SAFETY: the caller checked that the CPU has AVX-512F.
+                let h = layer_step::<Wide, H, G, 1>(
+                    &mut slow.layers[0],
+                    &[x],
+                    ActivationMode::Accurate,
+                    &scale,
+                    &off,
+                );
+                let mut part = [0.0f32; 4];
+                for (j, (h, w)) in h.iter().zip(&slow.head_w).enumerate() {
+                    part[j % 4] = Wide::madd(part[j % 4], *h, *w);
+                }
+                slow.head_b + ((part[0] + part[1]) + (part[2] + part[3]))
+            })
+            .collect();
+        let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+        assert_eq!(bits(&got), bits(&want), "hidden size {H}");
+        assert_eq!(bits(&fast.layers[0].c), bits(&slow.layers[0].c));
+    }
+
+    #[test]
+    fn the_block_in_registers_gives_the_steps_bits() {
+        if !std::is_x86_feature_detected!("avx512f") {
+            eprintln!("SKIPPED: this CPU lacks AVX-512F");
+            return;
+        }
+        block_path_matches_steps::<16, 64>();
+        block_path_matches_steps::<32, 128>();
     }
 }

@@ -84,7 +84,7 @@ fn gates<A: Arith, const H: usize, const G: usize, const K: usize>(
 /// Whether the step after the sums runs in registers ([`cell_avx512`]).
 #[cfg(target_arch = "x86_64")]
 #[inline(always)]
-fn in_registers<A: Arith, const H: usize>(mode: ActivationMode) -> bool {
+pub(super) fn in_registers<A: Arith, const H: usize>(mode: ActivationMode) -> bool {
     A::WIDE && H.is_multiple_of(16) && mode == ActivationMode::Accurate
 }
 
@@ -203,7 +203,7 @@ fn as_columns<const G: usize>(w: &[f32]) -> &[[f32; G]] {
 /// Independent chains the gates' sums are split into: the recurrence waits on their
 /// depth. Four up to 4H = 64 (four vectors each); beyond that the accumulators and the
 /// loads would not fit in the 32 AVX-512 registers.
-const fn chains(g: usize) -> usize {
+pub(super) const fn chains(g: usize) -> usize {
     if g <= 64 {
         4
     } else {
