@@ -19,7 +19,7 @@ pub const DEFAULT_MAX_BLOCK: usize = 512;
 pub const INPUT_LIMIT: f32 = 1000.0;
 
 /// Inputs smaller than this are silence (and would otherwise be denormal).
-const DENORMAL_FLOOR: f32 = 1e-30;
+pub(crate) const DENORMAL_FLOOR: f32 = 1e-30;
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct BuildOptions {
@@ -82,7 +82,7 @@ impl Kernels {
     }
 }
 
-fn has_avx2() -> bool {
+pub(crate) fn has_avx2() -> bool {
     #[cfg(target_arch = "x86_64")]
     {
         std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
@@ -93,7 +93,7 @@ fn has_avx2() -> bool {
     }
 }
 
-fn has_avx512() -> bool {
+pub(crate) fn has_avx512() -> bool {
     #[cfg(target_arch = "x86_64")]
     {
         has_avx2() && std::arch::is_x86_feature_detected!("avx512f")
@@ -140,6 +140,8 @@ pub struct Engine {
     steps: Vec<(usize, usize)>,
     max_block: usize,
     activations: ActivationMode,
+    /// The instruction set of the guard around each block (the networks hold their own).
+    level: Level,
     faults: u64,
 }
 
@@ -206,6 +208,7 @@ impl Engine {
             },
             max_block,
             activations: options.activations,
+            level: ctx.level,
             faults: 0,
         };
         engine.reset();
@@ -217,22 +220,16 @@ impl Engine {
     /// treated as silence, and input beyond +-[`INPUT_LIMIT`] is clamped.
     pub fn process_buffer(&mut self, buf: &mut [f32]) {
         for chunk in buf.chunks_mut(self.max_block) {
-            for x in chunk.iter_mut() {
-                // Denormal input (below -600 dBFS) would only drag every multiply in the
-                // network onto the CPU's slow path; it is silence.
-                *x = if x.is_finite() && x.abs() >= DENORMAL_FLOOR {
-                    x.clamp(-INPUT_LIMIT, INPUT_LIMIT)
-                } else {
-                    0.0
-                };
-            }
+            // Denormal input (below -600 dBFS) would only drag every multiply in the
+            // network onto the CPU's slow path; it is silence.
+            crate::guard::scrub(self.level, chunk);
             match &mut self.top {
                 Top::One(n) => n.process_block(chunk),
                 Top::Sized(s) => s.process_block(chunk),
             }
             // Finite weights and clamped input cannot overflow in practice; if they ever
             // do, a poisoned state would stay poisoned, so start over from a clean one.
-            if chunk.iter().any(|y| !y.is_finite()) {
+            if crate::guard::any_non_finite(self.level, chunk) {
                 chunk.fill(0.0);
                 self.faults += 1;
                 self.reset();

@@ -17,6 +17,7 @@ mod engine;
 mod error;
 mod file;
 mod floats;
+mod guard;
 mod json;
 mod kernels;
 pub mod limits;

@@ -411,7 +411,7 @@ mod tests {
         let want: Vec<f32> = input
             .iter()
             .map(|&x| {
-                // SAFETY: the caller checked that the CPU has AVX-512F.
+                // The `Wide` step runs AVX-512 code: the caller checked the CPU has it.
                 let h = layer_step::<Wide, H, G, 1>(
                     &mut slow.layers[0],
                     &[x],
