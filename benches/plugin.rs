@@ -13,9 +13,11 @@
 //! the allocator put its buffers, so `vs built` mixes that placement in and `vs own` is
 //! the plugin's cost alone.
 //!
-//! All run in one process, interleaved round by round on the same input; each figure is
+//! Within a process all run interleaved round by round on the same input; each figure is
 //! the median of the per-round ratios (machines here are shared and noisy), beside the
-//! plugin with no model as a share of the engine.
+//! plugin with no model as a share of the engine. The whole runs in several processes
+//! (`TUBELESS_BENCH_PROCESSES`, 5 unless set), each a different placement of the same
+//! code's data, and the table gives their medians and the range of the overheads.
 
 #[path = "../tests/common/mod.rs"]
 mod common;
@@ -88,7 +90,80 @@ impl Stereo {
     }
 }
 
+/// Processes the bench runs itself in (`TUBELESS_BENCH_PROCESSES` overrides; 1 runs
+/// once in this process): where the allocator, the stack and the loader put the code's
+/// data differs from one process to the next, and with it the same engine's speed by up
+/// to 10-20 % (with address randomisation off, `setarch -R`, every run of one binary
+/// gives the same figure), so one process measures one placement.
+const PROCESSES: usize = 5;
+const CHILD: &str = "TUBELESS_BENCH_CHILD";
+
 fn main() {
+    let processes = std::env::var("TUBELESS_BENCH_PROCESSES")
+        .ok()
+        .and_then(|s| s.parse::<usize>().ok())
+        .unwrap_or(PROCESSES)
+        .max(1);
+    if processes > 1 && std::env::var_os(CHILD).is_none() {
+        across_processes(processes);
+    } else {
+        one_process();
+    }
+}
+
+/// Runs the bench in `k` child processes one after another (each inherits this one's
+/// CPU affinity) and prints, per model and block, the median of their figures and, for
+/// the two overheads, their range.
+fn across_processes(k: usize) {
+    let exe = std::env::current_exe().expect("the bench's own path");
+    let mut rows: Vec<(String, Vec<Vec<f64>>)> = Vec::new();
+    for i in 0..k {
+        let out = std::process::Command::new(&exe)
+            .env(CHILD, "1")
+            .stderr(std::process::Stdio::inherit())
+            .output()
+            .expect("run the bench in a child process");
+        assert!(out.status.success(), "child {i} failed");
+        let text = String::from_utf8_lossy(&out.stdout);
+        eprintln!("process {}/{k}:\n{text}", i + 1);
+        for line in text.lines().filter_map(|l| l.strip_prefix("#row\t")) {
+            let mut cells = line.split('\t');
+            let key = format!("{}\t{}", cells.next().unwrap(), cells.next().unwrap());
+            let nums: Vec<f64> = cells.map(|c| c.parse().unwrap()).collect();
+            match rows.iter_mut().find(|(k, _)| *k == key) {
+                Some((_, all)) => all.push(nums),
+                None => rows.push((key, vec![nums])),
+            }
+        }
+    }
+    println!("{k} processes: medians, and [lowest, highest] of the per-process overheads");
+    println!(
+        "{:<28} {:>6} {:>12} {:>12} {:>22} {:>22} {:>9}",
+        "model", "block", "engine ns/s", "process()", "vs own", "vs built", "no-model"
+    );
+    for (key, all) in &rows {
+        let (name, block) = key.split_once('\t').unwrap();
+        let col = |j: usize| all.iter().map(|r| r[j]).collect::<Vec<f64>>();
+        let spread = |j: usize| {
+            let v = col(j);
+            let lo = v.iter().cloned().fold(f64::INFINITY, f64::min);
+            let hi = v.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+            format!("{:+.1}% [{:+.1}, {:+.1}]", median(v), lo, hi)
+        };
+        println!(
+            "{:<28} {:>6} {:>12.1} {:>12.1} {:>22} {:>22} {:>+8.1}%",
+            name,
+            block,
+            median(col(0)),
+            median(col(1)),
+            spread(2),
+            spread(3),
+            median(col(4))
+        );
+    }
+}
+
+fn one_process() {
     let models = [
         (
             "WaveNet standard",
@@ -262,17 +337,27 @@ fn main() {
             }
             let ns = |t: f64| t * 1e9 / n as f64;
             let engine = ns(median(te));
+            let (own, built) = (
+                (median(own_ratios) - 1.0) * 100.0,
+                (median(ratios) - 1.0) * 100.0,
+            );
+            let share = no_model[block / 512].0 / engine * 100.0;
+            let played = ns(median(tp));
+            if std::env::var_os(CHILD).is_some() {
+                // For the parent (see `across_processes`).
+                println!("#row\t{name}\t{block}\t{engine}\t{played}\t{own}\t{built}\t{share}");
+            }
             println!(
                 "{:<28} {:>6} {:>12.1} {:>12.1} {:>+8.1}% {:>+8.1}% {:>12.1} {:>+8.1}% {:>+8.1}%",
                 name,
                 block,
                 engine,
-                ns(median(tp)),
-                (median(own_ratios) - 1.0) * 100.0,
-                (median(ratios) - 1.0) * 100.0,
+                played,
+                own,
+                built,
                 ns(median(tc)),
                 (median(clap_ratios) - 1.0) * 100.0,
-                no_model[block / 512].0 / engine * 100.0
+                share
             );
         }
     }
