@@ -39,6 +39,14 @@ const INSTANCES: usize = 3;
 const OWN_STRETCH: usize = 12_288;
 const OWN_PAIRS: usize = 100;
 
+/// The variable `name` parsed, or `default` when it is unset or does not parse.
+fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
+    std::env::var(name)
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(default)
+}
+
 fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(|a, b| a.partial_cmp(b).unwrap());
     v[v.len() / 2]
@@ -99,11 +107,7 @@ const PROCESSES: usize = 5;
 const CHILD: &str = "TUBELESS_BENCH_CHILD";
 
 fn main() {
-    let processes = std::env::var("TUBELESS_BENCH_PROCESSES")
-        .ok()
-        .and_then(|s| s.parse::<usize>().ok())
-        .unwrap_or(PROCESSES)
-        .max(1);
+    let processes = env_or("TUBELESS_BENCH_PROCESSES", PROCESSES).max(1);
     if processes > 1 && std::env::var_os(CHILD).is_none() {
         across_processes(processes);
     } else {
@@ -172,16 +176,9 @@ fn one_process() {
         ("WaveNet feather (demo amp)", common::demo_model()),
         ("LSTM 1x16", common::fixture("lstm_feather_v070.nam")),
     ];
-    let seconds = std::env::var("TUBELESS_BENCH_SECONDS")
-        .ok()
-        .and_then(|s| s.parse::<f64>().ok())
-        .unwrap_or(1.0);
+    let seconds = env_or("TUBELESS_BENCH_SECONDS", 1.0);
     let n = (seconds * RATE) as usize;
-    let instances = std::env::var("TUBELESS_BENCH_INSTANCES")
-        .ok()
-        .and_then(|s| s.parse::<usize>().ok())
-        .unwrap_or(INSTANCES)
-        .max(1);
+    let instances = env_or("TUBELESS_BENCH_INSTANCES", INSTANCES).max(1);
     let input = common::guitar(n, RATE, 0);
     println!(
         "{:<28} {:>6} {:>12} {:>12} {:>9} {:>9} {:>12} {:>9} {:>9}",

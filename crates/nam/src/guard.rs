@@ -26,6 +26,11 @@ pub(crate) fn scrub(level: Level, buf: &mut [f32]) {
         Level::Portable => {}
     }
     let _ = level;
+    scrub_portable(buf);
+}
+
+/// The portable build, and the vector builds' remainder.
+fn scrub_portable(buf: &mut [f32]) {
     buf.iter_mut().for_each(|x| *x = scrub_one(*x));
 }
 
@@ -39,13 +44,18 @@ pub(crate) fn any_non_finite(level: Level, buf: &[f32]) -> bool {
         Level::Portable => {}
     }
     let _ = level;
+    any_non_finite_portable(buf)
+}
+
+/// The portable build, and the vector builds' remainder.
+fn any_non_finite_portable(buf: &[f32]) -> bool {
     // A fold rather than `any`: no early exit, so the loop vectorises (a fault is rare).
     buf.iter().fold(false, |bad, y| bad | !y.is_finite())
 }
 
 #[cfg(target_arch = "x86_64")]
 mod x86 {
-    use super::{scrub_one, DENORMAL_FLOOR, INPUT_LIMIT};
+    use super::{any_non_finite_portable, scrub_portable, DENORMAL_FLOOR, INPUT_LIMIT};
     use std::arch::x86_64::*;
 
     #[target_feature(enable = "avx2")]
@@ -71,10 +81,7 @@ mod x86 {
                 _mm256_storeu_ps(c.as_mut_ptr(), v);
             }
         }
-        chunks
-            .into_remainder()
-            .iter_mut()
-            .for_each(|x| *x = scrub_one(*x));
+        scrub_portable(chunks.into_remainder());
     }
 
     #[target_feature(enable = "avx512f")]
@@ -96,10 +103,7 @@ mod x86 {
                 _mm512_storeu_ps(c.as_mut_ptr(), v);
             }
         }
-        chunks
-            .into_remainder()
-            .iter_mut()
-            .for_each(|x| *x = scrub_one(*x));
+        scrub_portable(chunks.into_remainder());
     }
 
     #[target_feature(enable = "avx2")]
@@ -117,7 +121,7 @@ mod x86 {
                 _mm256_cmp_ps::<_CMP_NLT_UQ>(_mm256_and_ps(v, abs), inf),
             );
         }
-        _mm256_movemask_ps(bad) != 0 || chunks.remainder().iter().any(|y| !y.is_finite())
+        _mm256_movemask_ps(bad) != 0 || any_non_finite_portable(chunks.remainder())
     }
 
     #[target_feature(enable = "avx512f")]
@@ -130,7 +134,7 @@ mod x86 {
             let v = unsafe { _mm512_loadu_ps(c.as_ptr()) };
             bad |= _mm512_cmp_ps_mask::<_CMP_NLT_UQ>(_mm512_abs_ps(v), inf);
         }
-        bad != 0 || chunks.remainder().iter().any(|y| !y.is_finite())
+        bad != 0 || any_non_finite_portable(chunks.remainder())
     }
 }
 

@@ -101,27 +101,10 @@ pub(super) unsafe fn block_avx512<const H: usize, const G: usize>(
         for k in 0..nh {
             // SAFETY: 16 weights at 16 k, within `H`.
             let w = unsafe { _mm512_loadu_ps(head_w.as_ptr().add(16 * k)) };
-            let (hk, wk) = (h[k], w);
-            part = _mm_fmadd_ps(
-                _mm512_extractf32x4_ps::<0>(hk),
-                _mm512_extractf32x4_ps::<0>(wk),
-                part,
-            );
-            part = _mm_fmadd_ps(
-                _mm512_extractf32x4_ps::<1>(hk),
-                _mm512_extractf32x4_ps::<1>(wk),
-                part,
-            );
-            part = _mm_fmadd_ps(
-                _mm512_extractf32x4_ps::<2>(hk),
-                _mm512_extractf32x4_ps::<2>(wk),
-                part,
-            );
-            part = _mm_fmadd_ps(
-                _mm512_extractf32x4_ps::<3>(hk),
-                _mm512_extractf32x4_ps::<3>(wk),
-                part,
-            );
+            part = head_quarter::<0>(h[k], w, part);
+            part = head_quarter::<1>(h[k], w, part);
+            part = head_quarter::<2>(h[k], w, part);
+            part = head_quarter::<3>(h[k], w, part);
         }
         // [p0 + p1, _, p2 + p3, _], then (p0 + p1) + (p2 + p3).
         let pairs = _mm_add_ps(part, _mm_movehdup_ps(part));
@@ -135,4 +118,16 @@ pub(super) unsafe fn block_avx512<const H: usize, const G: usize>(
             _mm512_storeu_ps(layer.c.as_mut_ptr().add(16 * k), c[k]);
         }
     }
+}
+
+/// `part + h * w` on lanes 4Q..4Q + 4 of `h` and `w`: the head's partial sums take the
+/// hidden units four at a time, lane `j % 4` for unit `j`.
+#[target_feature(enable = "avx512f,fma")]
+#[inline]
+fn head_quarter<const Q: i32>(h: __m512, w: __m512, part: __m128) -> __m128 {
+    _mm_fmadd_ps(
+        _mm512_extractf32x4_ps::<Q>(h),
+        _mm512_extractf32x4_ps::<Q>(w),
+        part,
+    )
 }
