@@ -107,7 +107,20 @@ impl Tubeless {
     }
 
     /// Takes newly published slots at the start of a block. Wait-free.
+    #[inline]
     fn take_published(&mut self) {
+        // The usual block: nothing new, nothing waiting (two relaxed loads, no call).
+        if self.held.is_some()
+            || self.held_ir.is_some()
+            || self.audio.models.updated()
+            || self.audio.irs.updated()
+        {
+            self.take_published_now();
+        }
+    }
+
+    #[inline(never)]
+    fn take_published_now(&mut self) {
         let Some(chain) = self.chain.as_mut() else {
             return;
         };
@@ -154,7 +167,15 @@ impl Tubeless {
     }
 
     /// Sends what the chain no longer plays back to the loader thread. Wait-free.
+    #[inline]
     fn return_retired(&mut self) {
+        if self.unsent.is_some() || self.chain.as_ref().is_some_and(|c| c.has_retired()) {
+            self.return_retired_now();
+        }
+    }
+
+    #[inline(never)]
+    fn return_retired_now(&mut self) {
         if let Some(s) = self.unsent.take() {
             send_back(&mut self.audio.retire, &mut self.unsent, s);
         }

@@ -360,16 +360,20 @@ fn offers_during_a_crossfade_queue_and_the_newest_wins() {
     chain.process(&mut [&mut buf[..]], 1);
     chain.offer(Some(slot(&files[2], 64))).ok().unwrap(); // waits
     chain.offer(None).ok().unwrap(); // replaces the waiting one, which is retired
+    assert!(chain.has_retired());
     assert!(chain.take_retired().is_some());
+    assert!(!chain.has_retired(), "nothing else retired yet");
     for _ in 0..100 {
         chain.process(&mut [&mut buf[..]], 1);
     }
     assert!(!chain.is_swapping());
     assert!(chain.model().is_none(), "the newest offer (no model) wins");
     let mut n = 0;
-    while chain.take_retired().is_some() {
+    while chain.has_retired() {
+        assert!(chain.take_retired().is_some(), "has_retired promised one");
         n += 1;
     }
+    assert!(chain.take_retired().is_none());
     assert_eq!(n, 2, "demo and feather retired");
 }
 

@@ -92,6 +92,9 @@ pub struct Chain {
     dc_r_follows: bool,
     dry: [Delay; 2],
     retired: [Option<Retired>; RETIRED_CAP],
+    /// How many of `retired` hold something: most blocks none does, and the audio thread
+    /// asks every block.
+    retired_count: usize,
     // Scratch, each `max_block` long.
     left: Vec<f32>,
     right: Vec<f32>,
@@ -148,6 +151,7 @@ impl Chain {
             dc_r_follows: true,
             dry: [Delay::new(MAX_LATENCY), Delay::new(MAX_LATENCY)],
             retired: Default::default(),
+            retired_count: 0,
             left: buf(),
             right: buf(),
             mono: buf(),
@@ -189,6 +193,7 @@ impl Chain {
                 old.push(m);
             }
         }
+        self.retired_count = 0;
         self.swapping = false;
         self.in_gain.reset_db(self.input_db());
         self.sync_dry_delay();
@@ -292,13 +297,22 @@ impl Chain {
 
     /// Something no longer played, to be dropped off the audio thread. Real-time safe.
     pub fn take_retired(&mut self) -> Option<Retired> {
-        if let Some(r) = self.retired.iter_mut().find_map(Option::take) {
-            return Some(r);
+        if self.retired_count > 0 {
+            if let Some(r) = self.retired.iter_mut().find_map(Option::take) {
+                self.retired_count -= 1;
+                return Some(r);
+            }
         }
         self.cab
             .iter_mut()
             .find_map(|c| c.take_retired())
             .map(Retired::Ir)
+    }
+
+    /// Whether [`Chain::take_retired`] has something to hand out. Real-time safe.
+    #[inline]
+    pub fn has_retired(&self) -> bool {
+        self.retired_count > 0 || self.cab.iter().any(|c| c.has_retired())
     }
 
     /// True while a model crossfade runs or waits.
@@ -914,6 +928,7 @@ impl Chain {
         match self.retired.iter_mut().find(|r| r.is_none()) {
             Some(place) => {
                 *place = Some(item);
+                self.retired_count += 1;
                 Ok(())
             }
             None => Err(item),

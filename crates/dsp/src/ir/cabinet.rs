@@ -179,6 +179,9 @@ impl Cabinet {
 
     /// A convolver the cabinet is done with, to drop off the audio thread.
     pub fn take_retired(&mut self) -> Option<Box<Convolver>> {
+        if !self.has_retired() {
+            return None;
+        }
         self.retired.take().or_else(|| {
             if self.fading {
                 None
@@ -186,6 +189,12 @@ impl Cabinet {
                 self.outgoing.take()
             }
         })
+    }
+
+    /// Whether `take_retired` has a convolver to hand out.
+    #[inline]
+    pub fn has_retired(&self) -> bool {
+        self.retired.is_some() || (!self.fading && self.outgoing.is_some())
     }
 
     pub fn ir(&self) -> Option<&Convolver> {
