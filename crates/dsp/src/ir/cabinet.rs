@@ -179,9 +179,6 @@ impl Cabinet {
 
     /// A convolver the cabinet is done with, to drop off the audio thread.
     pub fn take_retired(&mut self) -> Option<Box<Convolver>> {
-        if !self.has_retired() {
-            return None;
-        }
         self.retired.take().or_else(|| {
             if self.fading {
                 None
