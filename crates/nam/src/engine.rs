@@ -320,7 +320,10 @@ impl Engine {
         }
     }
 
-    fn heard(&self) -> usize {
+    /// The size step being heard (the incoming one once a switch has caught up; 0
+    /// without sizes): an index for [`Engine::receptive_field_of`].
+    #[inline]
+    pub fn heard_step(&self) -> usize {
         match &self.top {
             Top::One(_) => 0,
             Top::Sized(s) => s.active(),
@@ -330,12 +333,18 @@ impl Engine {
     /// Samples of history each output of the step being heard depends on (1 for an
     /// LSTM). Not a latency.
     pub fn receptive_field(&self) -> usize {
-        self.steps[self.heard()].0
+        self.steps[self.heard_step()].0
+    }
+
+    /// The receptive field of one size step (`0..size_steps`, or 0 without sizes); 0
+    /// past the last.
+    pub fn receptive_field_of(&self, step: usize) -> usize {
+        self.steps.get(step).map_or(0, |s| s.0)
     }
 
     /// Samples of silence run at build and reset (for the step being heard).
     pub fn prewarm_samples(&self) -> usize {
-        self.steps[self.heard()].1
+        self.steps[self.heard_step()].1
     }
 
     /// The rate the model was trained at; feed it audio at this rate.
