@@ -100,7 +100,9 @@ impl Simd {
     /// gain took below the flush level (see `weighted_sum_portable`), in the same pass:
     /// the chain's whole input stage in its usual configuration. Returns the largest
     /// |dst[i]| and the sum (0 without `w`). The same bits as the stages one by one.
-    #[inline]
+    /// Always inlined: once a block, where the chain's own build has already chosen
+    /// the instruction set, the call and its length checks were a visible share of it.
+    #[inline(always)]
     pub(crate) fn mix_in(
         self,
         dst: &mut [f32],
