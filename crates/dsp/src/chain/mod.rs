@@ -15,6 +15,7 @@
 
 mod lane;
 mod settings;
+mod steady;
 
 use crate::dc_blocker::DcBlocker;
 use crate::delay::Delay;
@@ -109,6 +110,11 @@ pub struct Chain {
     dry_buf: [Vec<f32>; 2],
     /// With AVX2 and FMA `process` runs its 256-bit build.
     simd: Simd,
+    /// Nothing glides, fades, waits or is bypassed, no tone stack or cabinet is in the
+    /// way: the usual block, where only the gate and the model change anything. Worked
+    /// out after each other block and cleared by every call that could change it, so
+    /// that the usual block asks one question instead of twenty (see `steady_block`).
+    steady: bool,
 }
 
 fn on(b: bool) -> f32 {
@@ -164,6 +170,7 @@ impl Chain {
             spare: buf(),
             dry_buf: [buf(), buf()],
             simd: Simd::detect(),
+            steady: false,
         };
         chain.apply_block_settings(&settings);
         chain.snap_glides();
@@ -182,6 +189,7 @@ impl Chain {
     /// yet (the CLI, a plugin just activated). Ends any swap. Returns what played before,
     /// to be dropped by the caller (this is not for the audio thread).
     pub fn place(&mut self, slot: Option<Box<ModelSlot>>) -> Vec<Box<ModelSlot>> {
+        self.steady = false;
         let (mode, cal) = self.level_settings();
         let mut old: Vec<Box<ModelSlot>> = Vec::new();
         old.extend(self.pending.take().flatten());
@@ -203,6 +211,7 @@ impl Chain {
     /// Puts an IR in place at once (`None`: no cab), for a chain that has not played yet.
     /// Returns what was there, to be dropped by the caller.
     pub fn place_ir(&mut self, ir: Option<IrSlot>) -> Vec<Box<Convolver>> {
+        self.steady = false;
         let mut old = Vec::new();
         let (main, side) = match ir {
             Some(s) => (Some(s.main), Some(s.side)),
@@ -222,6 +231,7 @@ impl Chain {
     /// retired. `Err` hands the slot back when the retired list is full: keep it, drain
     /// [`Chain::take_retired`], and offer it again.
     pub fn offer(&mut self, slot: Option<Box<ModelSlot>>) -> Result<(), Option<Box<ModelSlot>>> {
+        self.steady = false;
         if !self.swapping {
             self.start_swap(slot);
             return Ok(());
@@ -244,6 +254,7 @@ impl Chain {
         &mut self,
         slot: Option<Box<ModelSlot>>,
     ) -> Result<(), Option<Box<ModelSlot>>> {
+        self.steady = false;
         let displaced = self.lanes.iter().filter(|l| l.slot.is_some()).count()
             + usize::from(matches!(self.pending, Some(Some(_))));
         if self.free_retired() < displaced {
@@ -268,6 +279,7 @@ impl Chain {
     /// Crossfades to a new cabinet IR (`None`: no cab). Real-time safe. An IR that was
     /// still waiting for its turn is retired.
     pub fn offer_ir(&mut self, ir: Option<IrSlot>) -> Result<(), Option<IrSlot>> {
+        self.steady = false;
         // Each cabinet may hand back one waiting convolver, and one finished fade each
         // may need a place later: keep room for all.
         if self.free_retired() < 2 {
@@ -387,6 +399,7 @@ impl Chain {
             // model or IR change sets the targets that depend on it itself).
             return;
         }
+        self.steady = false;
         self.settings = s;
         self.apply_block_settings(&s);
     }
@@ -427,6 +440,7 @@ impl Chain {
     /// plays (before the first block after a reset), where a glide would only be heard.
     /// Real-time safe.
     pub fn snap_glides(&mut self) {
+        self.steady = false;
         self.in_gain.reset_db(self.input_db());
         self.out_gain.reset_db(self.settings.output_gain_db);
         self.dual.snap();
@@ -444,6 +458,7 @@ impl Chain {
     /// so that the same input gives the same output again (an offline render, a host that
     /// resets before a bounce). Real-time safe, but it costs a prewarm of the model.
     pub fn reset(&mut self) {
+        self.steady = false;
         while self.swapping {
             if !self.finish_swap() {
                 break;
@@ -509,6 +524,24 @@ impl Chain {
 
     #[inline(always)]
     fn process_block(
+        &mut self,
+        channels: &mut [&mut [f32]],
+        inputs: usize,
+        at: usize,
+        n: usize,
+        meter: &mut Meter,
+    ) {
+        let stereo_in = inputs >= 2;
+        if self.steady && channels.len() <= 2 && (!stereo_in || self.dual.is_off()) {
+            self.steady_block(channels, stereo_in, at, n, meter);
+        } else {
+            self.any_block(channels, inputs, at, n, meter);
+            self.steady = self.steady_now();
+        }
+    }
+
+    #[inline(always)]
+    fn any_block(
         &mut self,
         channels: &mut [&mut [f32]],
         inputs: usize,
