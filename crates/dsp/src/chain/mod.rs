@@ -540,6 +540,32 @@ impl Chain {
         }
     }
 
+    /// The usual block's end: the DC blocker writes the output, with the model's level
+    /// (`level`, when it was deferred) and the output gain, to the host's channels and
+    /// measures it on the way.
+    #[inline(always)]
+    fn dc_out(
+        &mut self,
+        channels: &mut [&mut [f32]],
+        at: usize,
+        n: usize,
+        level: f32,
+        dual_on: bool,
+        meter: &mut Meter,
+    ) {
+        self.dc_r_follows = true;
+        self.dual_last = dual_on;
+        let (first, rest) = channels.split_at_mut(1);
+        let peak = self.dc[0].process_out(
+            &mut self.wet[0][..n],
+            level,
+            self.out_gain.gain(),
+            &mut first[0][at..at + n],
+            rest.first_mut().map(|c| &mut c[at..at + n]),
+        );
+        meter.output_peak = meter.output_peak.max(peak);
+    }
+
     #[inline(always)]
     fn any_block(
         &mut self,
@@ -586,19 +612,7 @@ impl Chain {
             let level = self.run_models(n, dual_on, defer_level);
             let differs = self.after_model(n, dual_on);
             if plain_out && !differs {
-                // The usual block: the DC blocker writes the output, with its gain, to
-                // the host's channels and measures it on the way.
-                self.dc_r_follows = true;
-                self.dual_last = dual_on;
-                let (first, rest) = channels.split_at_mut(1);
-                let peak = self.dc[0].process_out(
-                    &mut self.wet[0][..n],
-                    level,
-                    self.out_gain.gain(),
-                    &mut first[0][at..at + n],
-                    rest.first_mut().map(|c| &mut c[at..at + n]),
-                );
-                meter.output_peak = meter.output_peak.max(peak);
+                self.dc_out(channels, at, n, level, dual_on, meter);
                 return;
             }
             self.dc_stage(n, differs);

@@ -56,17 +56,7 @@ impl Chain {
         let level = lane.run(Input::InPlace(n), None, self.settings.size, defer);
         std::mem::swap(&mut self.wet[0], &mut lane.out[0]);
         self.gate.apply(&mut self.wet[0][..n]);
-        self.dc_r_follows = true;
-        self.dual_last = false;
-        let (first, rest) = channels.split_at_mut(1);
-        let peak = self.dc[0].process_out(
-            &mut self.wet[0][..n],
-            level,
-            self.out_gain.gain(),
-            &mut first[0][at..at + n],
-            rest.first_mut().map(|c| &mut c[at..at + n]),
-        );
-        meter.output_peak = meter.output_peak.max(peak);
+        self.dc_out(channels, at, n, level, false, meter);
     }
 }
 
