@@ -63,8 +63,7 @@ impl Chain {
 #[cfg(test)]
 mod tests {
     use crate::chain::{ChainSettings, ChannelMode, Meter};
-    use crate::model_slot::ModelSlot;
-    use crate::model_slot::SlotSpec;
+    use crate::model_slot::{ModelSlot, SlotSpec};
     use crate::Chain;
     use tubeless_nam::{ActivationMode, NamFile};
 
@@ -105,17 +104,16 @@ mod tests {
             let n = [64, 1, 7, 256, 100][step % 5];
             let inputs = if step % 80 < 70 { 2 } else { 1 };
             let quiet = step % 50 >= 45;
-            let signal = |k: usize, side: f32| -> Vec<f32> {
+            let signal = |side: f32| -> Vec<f32> {
                 (0..n)
                     .map(|i| {
                         let t = (at + i) as f32 / 48_000.0;
                         let a = if quiet { 1e-4 } else { 0.4 };
                         a * (2.0 * std::f32::consts::PI * (110.0 + 30.0 * side) * t).sin()
-                            + 0.01 * k as f32
                     })
                     .collect()
             };
-            let mut outs = [0, 1].map(|_| (signal(0, 0.0), signal(0, 1.0)));
+            let mut outs = [0, 1].map(|_| (signal(0.0), signal(1.0)));
             let mut meters = [Meter::default(); 2];
             for (k, chain) in chains.iter_mut().enumerate() {
                 chain.set_settings(s);
