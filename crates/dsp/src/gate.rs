@@ -338,6 +338,29 @@ impl NoiseGate {
             Some(s) => s,
             None => self.simd.weighted_power_and_peak(input, weights),
         };
+        self.hold_open(n, sum, top)
+    }
+
+    /// `detect_summed` for a caller that has just had `Some` from
+    /// `block_weights(input.len())` and took the sum with those weights: the open gate's
+    /// path without asking the same questions again (the chain's usual block).
+    #[inline(always)]
+    pub(crate) fn detect_open(&mut self, input: &[f32], sum: f64, top: f32) {
+        debug_assert!(self.block_weights(input.len()).is_some());
+        self.stored = input.len();
+        if self.hold_open(input.len(), sum, top) {
+            self.uniform = Some(1.0);
+        } else {
+            // Too loud for the fast path: the exact one.
+            self.detect_summed(input, None);
+        }
+    }
+
+    /// The level after `n` samples whose weighted sum is `sum` and largest magnitude
+    /// `top`, where `block_weights(n)` holds; false (nothing changed) where the level
+    /// would need the per-sample clamp.
+    #[inline(always)]
+    fn hold_open(&mut self, n: usize, sum: f64, top: f32) -> bool {
         let an = self.decay[n];
         // Squaring is monotone, so (max |x|)^2 is the largest power exactly.
         if top as f64 * top as f64 > CEILING_POWER {

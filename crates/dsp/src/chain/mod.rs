@@ -488,9 +488,19 @@ impl Chain {
     pub fn process(&mut self, channels: &mut [&mut [f32]], inputs: usize) -> Meter {
         #[cfg(target_arch = "x86_64")]
         if self.simd.fma() {
+            if let Some((stereo_in, n)) = self.steady_call(channels, inputs) {
+                // SAFETY: as below.
+                return unsafe { self.steady_avx2(channels, stereo_in, n) };
+            }
             // SAFETY: `fma` is set only where the CPU has AVX2 and FMA.
             return unsafe { self.process_avx2(channels, inputs) };
         }
+        self.process_portable(channels, inputs)
+    }
+
+    /// Out of line, so that its large frame is not set up on the way to the others.
+    #[inline(never)]
+    fn process_portable(&mut self, channels: &mut [&mut [f32]], inputs: usize) -> Meter {
         self.process_any(channels, inputs)
     }
 

@@ -22,6 +22,42 @@ impl Chain {
             && self.cab[0].is_transparent()
     }
 
+    /// Whether a whole call is one usual block (the host's block within `max_block`, at
+    /// most two channels, dual mono off where the input is stereo): whether the input is
+    /// stereo, and the length.
+    #[inline(always)]
+    pub(super) fn steady_call(
+        &self,
+        channels: &[&mut [f32]],
+        inputs: usize,
+    ) -> Option<(bool, usize)> {
+        let stereo_in = inputs >= 2 && channels.len() >= 2;
+        let n = match channels {
+            [l] => l.len(),
+            [l, r] => l.len().min(r.len()),
+            _ => return None,
+        };
+        (self.steady && n > 0 && n <= self.max_block && (!stereo_in || self.dual.is_off()))
+            .then_some((stereo_in, n))
+    }
+
+    /// The call as one usual block, in a function of its own: the full path's build
+    /// is one large function whose setup (its spills and hoisted addresses) cost the
+    /// usual block a hundred instructions it never used.
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2,fma")]
+    pub(super) fn steady_avx2(
+        &mut self,
+        channels: &mut [&mut [f32]],
+        stereo_in: bool,
+        n: usize,
+    ) -> Meter {
+        let mut meter = Meter::default();
+        self.steady_block(channels, stereo_in, 0, n, &mut meter);
+        meter.gate_db = self.gate.reduction_db();
+        meter
+    }
+
     /// `any_block` where `steady_now` holds: the input stage, the gate's detector, the
     /// model in place, the gate's gain, and the DC blocker writing the host's channels
     /// with the model's level and the output gain, measuring on the way. The same steps
@@ -48,8 +84,11 @@ impl Chain {
         let mono = &mut self.mono[..n];
         let (peak, sum) = self.simd.mix_in(mono, c0, c1, self.in_gain.gain(), weights);
         meter.input_peak = meter.input_peak.max(peak);
-        self.gate
-            .detect_summed(mono, weights.is_some().then_some((sum, peak)));
+        if weights.is_some() {
+            self.gate.detect_open(mono, sum, peak);
+        } else {
+            self.gate.detect_summed(mono, None);
+        }
         let defer = self.gate.is_unity();
         let lane = &mut self.lanes[self.cur];
         std::mem::swap(&mut self.mono, &mut lane.out[0]);
