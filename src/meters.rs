@@ -75,7 +75,9 @@ impl Meters {
 fn raise(a: &AtomicU32, peak: f32) {
     // Most blocks are below the peak already held: a plain load spares them the locked
     // read-modify-write (x86 has no atomic max: `fetch_max` is a compare-exchange loop).
-    if peak.is_finite() && peak > 0.0 && peak.to_bits() > a.load(Ordering::Relaxed) {
-        a.fetch_max(peak.to_bits(), Ordering::Relaxed);
+    // Positive and finite is one range of the bits (negatives and NaN lie above it).
+    let bits = peak.to_bits();
+    if (1..f32::INFINITY.to_bits()).contains(&bits) && bits > a.load(Ordering::Relaxed) {
+        a.fetch_max(bits, Ordering::Relaxed);
     }
 }
