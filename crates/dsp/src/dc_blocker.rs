@@ -272,6 +272,8 @@ fn steps_fma<const OUT: bool>(
     };
     let up_idx = SHIFTS.map(lanes);
     let last = _mm256_set1_epi32(7);
+    // Lane 7 first, then lanes 0-6: the step before's last input ahead of this one's.
+    let rotate = _mm256_setr_epi32(7, 0, 1, 2, 3, 4, 5, 6);
     // SAFETY: `scan` rows and halves of `rp` hold HALF = 8 f32.
     let (scan, rp_lo, rp_hi) = unsafe {
         (
@@ -286,7 +288,8 @@ fn steps_fma<const OUT: bool>(
     let (pre, g) = (_mm256_set1_ps(gains[0]), _mm256_set1_ps(gains[1]));
     let (p0, p1) = out_pointers(out, buf.len());
     let mut top = [_mm256_setzero_ps(); 2];
-    let mut x1 = _mm256_set1_ps(x1);
+    // The step before's upper half (only its lane 7, x[-1], is read).
+    let mut x_before = _mm256_set1_ps(x1);
     let mut y0 = _mm256_set1_ps(y0);
     for (j, c) in buf.chunks_exact_mut(STEP).enumerate() {
         let p = c.as_mut_ptr();
@@ -307,8 +310,9 @@ fn steps_fma<const OUT: bool>(
         } else {
             (x_lo, x_hi, before_hi)
         };
+        // [x[-1], x[0], ..., x[6]]: one blend and one permute.
         let before_lo =
-            _mm256_blend_ps::<0b0000_0001>(_mm256_permutevar8x32_ps(x_lo, up_idx[0]), x1);
+            _mm256_permutevar8x32_ps(_mm256_blend_ps::<0b1000_0000>(x_lo, x_before), rotate);
         let s_lo = half_scan(_mm256_sub_ps(x_lo, before_lo), &scan, &up_idx);
         let s_hi = half_scan(_mm256_sub_ps(x_hi, before_hi), &scan, &up_idx);
         let carry = _mm256_permutevar8x32_ps(s_lo, last);
@@ -336,7 +340,7 @@ fn steps_fma<const OUT: bool>(
                 _mm256_storeu_ps(p.add(HALF), y_hi);
             }
         }
-        x1 = _mm256_permutevar8x32_ps(x_hi, last);
+        x_before = x_hi;
         // The next step's y[-1]: y_hi's last lane, computed again in every lane from s
         // (which does not wait on y0), so that one fused multiply-add and the guard stand
         // between one step's y0 and the next's.
@@ -348,7 +352,8 @@ fn steps_fma<const OUT: bool>(
         y0 = _mm256_castsi256_ps(_mm256_andnot_si256(tiny, y_last));
     }
     let peak = crate::simd::max_lane(_mm256_max_ps(top[0], top[1]));
-    (_mm256_cvtss_f32(x1), _mm256_cvtss_f32(y0), peak)
+    let x1 = _mm256_cvtss_f32(_mm256_permutevar8x32_ps(x_before, last));
+    (x1, _mm256_cvtss_f32(y0), peak)
 }
 
 /// `steps_fma` with a whole step in one 512-bit vector: the same operations on each lane
