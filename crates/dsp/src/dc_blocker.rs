@@ -341,8 +341,8 @@ fn steps_fma<const OUT: bool>(
         }
         x_before = x_hi;
         // The next step's y[-1]: y_hi's last lane in every lane. (Taken from y_hi, not
-        // computed again from s: one multiply-add and a register fewer; timed, the step's
-        // longer wait on y0 costs less than they did.)
+        // computed again from s: one multiply-add and a register fewer, for a shuffle's
+        // longer wait on y0; timed at block 64, no slower.)
         let y_last = _mm256_castps_si256(_mm256_permutevar8x32_ps(y_hi, last));
         // `flush`: below FEEDBACK_FLUSH in magnitude (as bits: both non-negative) is 0;
         // NaN, whose bits are above infinity's, passes as it does there.
