@@ -542,7 +542,7 @@ impl Chain {
         meter: &mut Meter,
     ) {
         let stereo_in = inputs >= 2;
-        if self.steady && channels.len() <= 2 && (!stereo_in || self.dual.is_off()) {
+        if self.takes_short_path(channels.len(), stereo_in) {
             self.steady_block(channels, stereo_in, at, n, meter);
         } else {
             self.any_block(channels, inputs, at, n, meter);

@@ -22,6 +22,14 @@ impl Chain {
             && self.cab[0].is_transparent()
     }
 
+    /// Whether a block of `channels` channels takes the short path: the usual block, at
+    /// most two channels, dual mono off where the input is stereo. (The one place that
+    /// says so: `steady_call` and `process_block` both ask it.)
+    #[inline(always)]
+    pub(super) fn takes_short_path(&self, channels: usize, stereo_in: bool) -> bool {
+        self.steady && channels <= 2 && (!stereo_in || self.dual.is_off())
+    }
+
     /// Whether a whole call is one usual block (the host's block within `max_block`, at
     /// most two channels, dual mono off where the input is stereo): whether the input is
     /// stereo, and the length.
@@ -37,7 +45,7 @@ impl Chain {
             [l, r] => l.len().min(r.len()),
             _ => return None,
         };
-        (self.steady && n > 0 && n <= self.max_block && (!stereo_in || self.dual.is_off()))
+        (n > 0 && n <= self.max_block && self.takes_short_path(channels.len(), stereo_in))
             .then_some((stereo_in, n))
     }
 
