@@ -5,6 +5,8 @@
 //! weights (H) and bias (1).
 
 #[cfg(target_arch = "x86_64")]
+mod block256;
+#[cfg(target_arch = "x86_64")]
 mod block512;
 pub(crate) mod network;
 mod step;

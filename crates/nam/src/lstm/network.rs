@@ -9,6 +9,8 @@ use crate::kernels::{Arith, Level};
 use crate::net::BuildCtx;
 
 #[cfg(target_arch = "x86_64")]
+use super::block256::block_avx2;
+#[cfg(target_arch = "x86_64")]
 use super::block512::block_avx512;
 #[cfg(target_arch = "x86_64")]
 use super::step::in_registers;
@@ -175,6 +177,13 @@ impl Lstm {
             if in_registers::<A, H>(mode) {
                 // SAFETY: `in_registers` holds only in the AVX-512 build (checked at build).
                 unsafe { block_avx512::<H, G>(&mut self.layers[0], io, &head_w, head_b) };
+                return;
+            }
+            // The sizes whose gates AVX2's registers hold as one chain each (`block256`).
+            #[cfg(target_arch = "x86_64")]
+            if A::AVX2 && (H == 16 || H == 24) && mode == ActivationMode::Accurate {
+                // SAFETY: `A::AVX2` holds only in the AVX2 + FMA build (checked at build).
+                unsafe { block_avx2::<H, G>(&mut self.layers[0], io, &head_w, head_b) };
                 return;
             }
             let layer = &mut self.layers[0];
@@ -363,12 +372,12 @@ fn halve_sigmoid_rows(cols: &mut [f32], h: usize) {
 #[cfg(all(test, target_arch = "x86_64"))]
 mod tests {
     use super::*;
-    use crate::kernels::Wide;
+    use crate::kernels::{Fused, Wide};
 
-    /// The AVX-512 whole-block path (`block512`) against the step-at-a-time path it
-    /// replaced for these sizes (`layer_step` and the head, sample by sample): the same
-    /// bits, over blocks of several lengths.
-    fn block_path_matches_steps<const H: usize, const G: usize>() {
+    /// A whole-block path (`block512` for `Wide`, `block256` for `Fused`) against the
+    /// step-at-a-time path it replaced for these sizes (`layer_step` and the head, sample
+    /// by sample): the same bits, over blocks of several lengths.
+    fn block_path_matches_steps<A: Arith, const H: usize, const G: usize>(level: Level) {
         let cfg = LstmConfig {
             input_size: 1,
             hidden_size: H,
@@ -384,7 +393,7 @@ mod tests {
         let ctx = BuildCtx {
             max_block: 512,
             mode: ActivationMode::Accurate,
-            level: Level::Avx512,
+            level,
         };
         let (mut fast, mut slow) = (
             Lstm::build(&cfg, &weights, &ctx, 48_000.0),
@@ -411,8 +420,8 @@ mod tests {
         let want: Vec<f32> = input
             .iter()
             .map(|&x| {
-                // The `Wide` step runs AVX-512 code: the caller checked the CPU has it.
-                let h = layer_step::<Wide, H, G, 1>(
+                // The step runs `A`'s intrinsics: the caller checked the CPU has them.
+                let h = layer_step::<A, H, G, 1>(
                     &mut slow.layers[0],
                     &[x],
                     ActivationMode::Accurate,
@@ -421,7 +430,7 @@ mod tests {
                 );
                 let mut part = [0.0f32; 4];
                 for (j, (h, w)) in h.iter().zip(&slow.head_w).enumerate() {
-                    part[j % 4] = Wide::madd(part[j % 4], *h, *w);
+                    part[j % 4] = A::madd(part[j % 4], *h, *w);
                 }
                 slow.head_b + ((part[0] + part[1]) + (part[2] + part[3]))
             })
@@ -437,7 +446,17 @@ mod tests {
             eprintln!("SKIPPED: this CPU lacks AVX-512F");
             return;
         }
-        block_path_matches_steps::<16, 64>();
-        block_path_matches_steps::<32, 128>();
+        block_path_matches_steps::<Wide, 16, 64>(Level::Avx512);
+        block_path_matches_steps::<Wide, 32, 128>(Level::Avx512);
+    }
+
+    #[test]
+    fn the_avx2_block_in_registers_gives_the_steps_bits() {
+        if !(std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma")) {
+            eprintln!("SKIPPED: this CPU lacks AVX2 or FMA");
+            return;
+        }
+        block_path_matches_steps::<Fused, 16, 64>(Level::Avx2);
+        block_path_matches_steps::<Fused, 24, 96>(Level::Avx2);
     }
 }

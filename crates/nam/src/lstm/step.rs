@@ -324,7 +324,7 @@ unsafe fn gate_sums_avx512<const H: usize, const G: usize, const K: usize>(
 /// Chains for [`gate_sums_avx2`]: as many as fit in AVX2's 16 registers beside a load and
 /// a broadcast (12 accumulators), at most four. Wider gates have enough independent
 /// vectors to hide the multiply-add latency on their own.
-const fn chains_avx2(g: usize) -> usize {
+pub(super) const fn chains_avx2(g: usize) -> usize {
     let nv = g / 8;
     let n = 12 / nv;
     if n == 0 {
