@@ -86,6 +86,8 @@ impl Arith for Wide {
 }
 
 #[cfg(target_arch = "x86_64")]
+pub(crate) mod lstm256;
+#[cfg(target_arch = "x86_64")]
 pub(crate) mod tanh512;
 #[cfg(target_arch = "x86_64")]
 mod tanh_table;

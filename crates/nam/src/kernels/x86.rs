@@ -447,7 +447,7 @@ unsafe fn store256<const V: usize, const M: bool>(
             let h = l.acc.add(o * l.acc_stride + t0);
             for (v, &a) in acc.iter().enumerate() {
                 let c = load256::<V, M>(l.cond.add(t0), v, mask);
-                let y = tanh_rational256::<true>(_mm256_add_ps(a, _mm256_fmadd_ps(m, c, b)));
+                let y = tanh_rational256(_mm256_add_ps(a, _mm256_fmadd_ps(m, c, b)));
                 let s = _mm256_add_ps(load256::<V, M>(h, v, mask), y);
                 if M && v + 1 == V {
                     _mm256_maskstore_ps(p.add(8 * v), mask, y);

@@ -5,7 +5,9 @@
 use super::network::LstmLayer;
 use crate::activation::{fast_tanh, tanh_rational, ActivationMode};
 #[cfg(target_arch = "x86_64")]
-use crate::kernels::tanh512::{tanh_rational_row_avx2, tanh_short_row_avx512};
+use crate::kernels::lstm256::{lstm_cells_row_avx2, lstm_gates_row_avx2};
+#[cfg(target_arch = "x86_64")]
+use crate::kernels::tanh512::tanh_short_row_avx512;
 use crate::kernels::Arith;
 
 /// One step of one layer (hidden size `H`, `G` = 4H gates, input width `K`): the new
@@ -114,14 +116,17 @@ fn activate<A: Arith, const G: usize>(
 ) {
     match mode {
         #[cfg(target_arch = "x86_64")]
-        ActivationMode::Accurate if A::WIDE || A::AVX2 => {
-            // SAFETY: `Wide` only runs in the AVX-512 build, `Fused` in the AVX2 one;
-            // G = 4H is a multiple of 16 for every size with a copy here.
-            unsafe { lstm_tanh_row::<A>(g) };
+        ActivationMode::Accurate if A::WIDE => {
+            // SAFETY: `Wide` only runs in the AVX-512 build; G = 4H is a multiple of 16
+            // for every size with a copy here.
+            unsafe { tanh_short_row_avx512(g) };
             for ((v, &s), &o) in g.iter_mut().zip(scale).zip(off) {
                 *v = A::madd(o, s, *v);
             }
         }
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: `Fused` only runs in the AVX2 + FMA build; G = 4H is a multiple of 8.
+        ActivationMode::Accurate if A::AVX2 => unsafe { lstm_gates_row_avx2(g, scale, off) },
         ActivationMode::Accurate => {
             for ((v, &s), &o) in g.iter_mut().zip(scale).zip(off) {
                 *v = A::madd(o, s, tanh_rational::<A>(*v));
@@ -155,7 +160,10 @@ fn tanh_cells<A: Arith>(t: &mut [f32], mode: ActivationMode) {
     match mode {
         #[cfg(target_arch = "x86_64")]
         // SAFETY: as in `activate`; `t` a whole number of vectors, at most 32 lanes.
-        ActivationMode::Accurate if A::WIDE || A::AVX2 => unsafe { lstm_tanh_row::<A>(t) },
+        ActivationMode::Accurate if A::WIDE => unsafe { tanh_short_row_avx512(t) },
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: as in `activate`.
+        ActivationMode::Accurate if A::AVX2 => unsafe { lstm_cells_row_avx2(t) },
         ActivationMode::Accurate => {
             for t in t.iter_mut() {
                 *t = tanh_rational::<A>(*t);
@@ -387,26 +395,6 @@ unsafe fn gate_sums_avx2<const H: usize, const G: usize, const K: usize>(
                 ),
             };
             _mm256_storeu_ps(g.as_mut_ptr().add(8 * v), s);
-        }
-    }
-}
-
-/// The LSTM's accurate tanh over a row, in the intrinsics of `A`'s build, short on
-/// latency (the recurrence waits on it): AVX-512's piecewise tanh evaluated by Estrin's
-/// scheme; AVX2's rational tanh, its division a reciprocal estimate and a Newton step.
-///
-/// # Safety
-/// `A` is `Wide` (AVX-512) or `Fused` (AVX2 + FMA) and the CPU has that instruction set;
-/// `xs.len()` a multiple of that build's vector (16 or 8 lanes).
-#[cfg(target_arch = "x86_64")]
-#[inline(always)]
-unsafe fn lstm_tanh_row<A: Arith>(xs: &mut [f32]) {
-    // SAFETY: the caller's.
-    unsafe {
-        if A::WIDE {
-            tanh_short_row_avx512(xs)
-        } else {
-            tanh_rational_row_avx2(xs)
         }
     }
 }
