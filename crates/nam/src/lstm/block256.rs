@@ -37,16 +37,9 @@ pub(super) unsafe fn block_avx2<const H: usize, const G: usize>(
     let nh = H / 8;
     let nv = G / 8;
     let nc = chains_avx2(G);
-    // One chain per gate vector (what `chains_avx2` gives these sizes): the first pass's
-    // accumulators (at most twelve, below), a broadcast and a load fill AVX2's sixteen
-    // registers.
+    // One chain per gate vector (what `chains_avx2` gives these sizes): the accumulators
+    // (at most twelve), a broadcast and a load fill AVX2's sixteen registers.
     assert!(nc == 1 && nv <= 12);
-    // The vectors of the first pass of sums. The 1x24's 12 x 25 multiply-adds a step
-    // are bound by the two FMA pipes' throughput (150 cycles), not by their chains'
-    // latency (100): its o gate gets a pass of its own after the cell's, so the cell's
-    // inputs wait on three quarters of them (170 -> 157 ns a sample, measured on Zen 3).
-    // The 1x16's 8 x 17 are as long in latency as in throughput (68 cycles): one pass.
-    let nf = if nv > 8 { 3 * nh } else { nv };
     let cols: &[[f32; G]] = layer.w_cols.as_chunks::<G>().0;
     assert!(cols.len() > H && layer.bias.len() >= G);
     assert!(layer.h.len() >= H && layer.c.len() >= H);
@@ -68,19 +61,18 @@ pub(super) unsafe fn block_avx2<const H: usize, const G: usize>(
     let sigmoid = lstm_act256::<true, false>;
     let tanh = lstm_act256::<false, false>;
     let tanh_cell = lstm_act256::<false, true>;
-    // The sums of gate vectors `from..from + n` as `gate_sums_avx2`: the bias, the input
-    // (column 0) on it, then the columns of `h` in order.
+    // The sums as `gate_sums_avx2`: the bias, the input (column 0) on it, then the columns
+    // of `h` in order.
     // Column by column, each a broadcast and n multiply-adds, in loops: left to itself
     // the compiler unrolled them, took the accumulators one at a time and kept all
     // sixteen broadcasts, spilled, which serialised the chains (116 against 81 ns a
     // sample for the 1x16). `black_box` hides the trip count (the `min` keeps every
     // access in bounds whatever it returns) and keeps `hs` in memory, so that the loops
     // stay loops.
-    let sums = |x: __m256, hs: &[f32; 32], from: usize, n: usize| {
+    let sums = |x: __m256, hs: &[f32; 32]| {
         let mut acc = [_mm256_setzero_ps(); 12];
-        for v in 0..n {
-            let at = 8 * (from + v);
-            acc[v] = _mm256_fmadd_ps(x, load(&cols[0], at), load(&layer.bias, at));
+        for v in 0..nv {
+            acc[v] = _mm256_fmadd_ps(x, load(&cols[0], 8 * v), load(&layer.bias, 8 * v));
         }
         let hv: &[f32; 32] = std::hint::black_box(hs);
         let rounds = std::hint::black_box(nh).min(nh);
@@ -91,8 +83,8 @@ pub(super) unsafe fn block_avx2<const H: usize, const G: usize>(
                 let b = _mm256_permutevar8x32_ps(hk, _mm256_set1_epi32(l as i32));
                 // SAFETY: `j < H`, so `cols[1 + j]` is within the `H + 1` columns.
                 let w = unsafe { cols.get_unchecked(1 + j) };
-                for v in 0..n {
-                    acc[v] = _mm256_fmadd_ps(b, load(w, 8 * (from + v)), acc[v]);
+                for v in 0..nv {
+                    acc[v] = _mm256_fmadd_ps(b, load(w, 8 * v), acc[v]);
                 }
             }
         }
@@ -104,22 +96,15 @@ pub(super) unsafe fn block_avx2<const H: usize, const G: usize>(
             // SAFETY: 8 floats at 8 k, within `hs`'s 32.
             unsafe { _mm256_storeu_ps(hs.as_mut_ptr().add(8 * k), h[k]) };
         }
-        // The cell first, from i, f and g, as `activate` and `update_cell` for `Fused`,
-        // then the output, as `tanh_cells` and `output`.
-        let g = sums(x, &hs, 0, nf);
+        // The cell and the output, as `activate`, `update_cell`, `tanh_cells` and
+        // `output` for `Fused`.
+        let g = sums(x, &hs);
         for k in 0..nh {
             let i = sigmoid(g[k]);
             let f = sigmoid(g[nh + k]);
             let gg = tanh(g[2 * nh + k]);
+            let o = sigmoid(g[3 * nh + k]);
             c[k] = _mm256_fmadd_ps(i, gg, _mm256_mul_ps(f, c[k]));
-        }
-        let (go, o_at) = if nf < nv {
-            (sums(x, &hs, nf, nv - nf), 0)
-        } else {
-            (g, 3 * nh)
-        };
-        for k in 0..nh {
-            let o = sigmoid(go[o_at + k]);
             h[k] = _mm256_mul_ps(o, tanh_cell(c[k]));
         }
         // The head: partial sum p lane of j % 4, fused, in order of j; then
