@@ -3,13 +3,13 @@
 
 use crate::simd::Simd;
 
-/// One-pole/one-zero DC blocker, y[n] = x[n] - x[n-1] + r y[n-1]. Real-time safe:
+/// One-pole/one-zero DC blocker, `y[n] = x[n] - x[n-1] + r y[n-1]`. Real-time safe:
 /// `process` neither allocates nor panics.
 ///
 /// The recursion is serial, and one sample at a time it runs at the latency of a
 /// multiply, an add and the denormal guard (about a nanosecond a sample, once the
 /// costliest stage of the plugin's own work). Here it runs sixteen samples a step on a
-/// grid fixed to the stream: inside a step y[k] = s[k] + r^(k+1) y[-1], with s the
+/// grid fixed to the stream: inside a step `y[k] = s[k] + r^(k+1) y[-1]`, with s the
 /// recursion from rest, computed per half of eight as a prefix scan (three shifted
 /// multiply-adds) plus the first half's last value; only y[-1] waits on the previous
 /// step. Each sample of a step depends on that step's earlier samples alone, so a call

@@ -376,7 +376,8 @@ pub fn fast_tanh(x: f32) -> f32 {
         / (2.445_066_3_f32 + (2.445_066_3_f32 + x2) * (x + 0.814_642_7_f32 * x * ax).abs())
 }
 
-/// The logistic function to a few ulp, through [`exp`] so that it vectorises.
+/// The logistic function to a few ulp, through our own `exp` (`exp_with`) so that it
+/// vectorises.
 #[inline(always)]
 pub fn sigmoid(x: f32) -> f32 {
     sigmoid_with::<Plain>(x)
