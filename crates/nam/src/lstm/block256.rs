@@ -17,6 +17,7 @@ use std::arch::x86_64::*;
 
 use super::network::LstmLayer;
 use super::step::chains_avx2;
+use super::Aligned;
 use crate::kernels::lstm256::lstm_act256;
 
 /// Runs `io` (the first layer's mono input) through a single layer of hidden size `H`
@@ -54,8 +55,9 @@ pub(super) unsafe fn block_avx2<const H: usize, const G: usize>(
         h[k] = load(&layer.h, 8 * k);
         c[k] = load(&layer.c, 8 * k);
     }
-    // `h` in memory, for the sums' rounds.
-    let mut hs = [0.0f32; 32];
+    // `h` in memory, for the sums' rounds (aligned: see `Aligned`).
+    let mut hs = Aligned([0.0f32; 32]);
+    let hs = &mut hs.0;
     // Horner's for the gates, several side by side; Estrin's for the cells, which the
     // step waits on alone (see `lstm256`).
     let sigmoid = lstm_act256::<true, false>;
@@ -98,7 +100,7 @@ pub(super) unsafe fn block_avx2<const H: usize, const G: usize>(
         }
         // The cell and the output, as `activate`, `update_cell`, `tanh_cells` and
         // `output` for `Fused`.
-        let g = sums(x, &hs);
+        let g = sums(x, hs);
         for k in 0..nh {
             let i = sigmoid(g[k]);
             let f = sigmoid(g[nh + k]);

@@ -4,6 +4,7 @@
 //! already `b_ih + b_hh`), then the initial h (H) and c (H). After the layers: the head's
 //! weights (H) and bias (1).
 
+mod aligned;
 #[cfg(target_arch = "x86_64")]
 mod block256;
 #[cfg(target_arch = "x86_64")]
@@ -12,6 +13,8 @@ pub(crate) mod network;
 mod step;
 
 use serde_json::{json, Value};
+
+use aligned::{Aligned, Lines};
 
 use crate::error::{Error, Result};
 use crate::json::Field;

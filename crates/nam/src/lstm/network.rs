@@ -2,7 +2,7 @@
 //! time (the recurrence allows nothing else). Weights are stored column-major so each
 //! step is a sum of contiguous `4H` columns, which vectorises.
 
-use super::LstmConfig;
+use super::{Lines, LstmConfig};
 use crate::activation::{fast_sigmoid, fast_tanh, sigmoid, tanh, ActivationMode};
 use crate::conv::{run_block, Isa, PerIsa};
 use crate::kernels::{Arith, Level};
@@ -20,12 +20,12 @@ pub(super) struct LstmLayer {
     input_size: usize,
     /// Column `j` of `W = [W_x | W_h]` (4H values, gate order i, f, g, o) at `j * 4H`,
     /// the sigmoid gates' rows (i, f, o) halved, as their bias: see [`halve_sigmoid_rows`].
-    pub(super) w_cols: Vec<f32>,
-    pub(super) bias: Vec<f32>,
+    pub(super) w_cols: Lines,
+    pub(super) bias: Lines,
     h0: Vec<f32>,
     c0: Vec<f32>,
-    pub(super) h: Vec<f32>,
-    pub(super) c: Vec<f32>,
+    pub(super) h: Lines,
+    pub(super) c: Lines,
     /// `h` and `c` after the first prewarm, which later ones restore.
     h_warm: Vec<f32>,
     c_warm: Vec<f32>,
@@ -37,7 +37,7 @@ pub struct Lstm {
     level: Level,
     hidden: usize,
     layers: Vec<LstmLayer>,
-    head_w: Vec<f32>,
+    head_w: Lines,
     head_b: f32,
     mode: ActivationMode,
     /// Whether the layers' `h_warm` and `c_warm` hold the prewarmed state.
@@ -87,10 +87,10 @@ impl Lstm {
                 let c0 = take(h).to_vec();
                 LstmLayer {
                     input_size,
-                    w_cols,
-                    bias,
-                    h: h0.clone(),
-                    c: c0.clone(),
+                    w_cols: Lines::from_slice(&w_cols),
+                    bias: Lines::from_slice(&bias),
+                    h: Lines::from_slice(&h0),
+                    c: Lines::from_slice(&c0),
                     h_warm: h0.clone(),
                     c_warm: c0.clone(),
                     h0,
@@ -98,7 +98,7 @@ impl Lstm {
                 }
             })
             .collect();
-        let head_w = take(h).to_vec();
+        let head_w = Lines::from_slice(take(h));
         let head_b = take(1)[0];
         Lstm {
             level: ctx.level,

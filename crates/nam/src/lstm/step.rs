@@ -3,6 +3,7 @@
 //! two layers' steps side by side for the wavefront (see `Lstm::process_fixed`).
 
 use super::network::LstmLayer;
+use super::Aligned;
 use crate::activation::{fast_tanh, tanh_rational, ActivationMode};
 #[cfg(target_arch = "x86_64")]
 use crate::kernels::lstm256::{lstm_cells_row_avx2, lstm_gates_row_avx2};
@@ -20,17 +21,19 @@ pub(super) fn layer_step<A: Arith, const H: usize, const G: usize, const K: usiz
     scale: &[f32; G],
     off: &[f32; G],
 ) -> [f32; H] {
-    let mut g = [0.0f32; G];
-    gates::<A, H, G, K>(layer, input, &mut g);
+    let mut g = Aligned([0.0f32; G]);
+    let g = &mut g.0;
+    gates::<A, H, G, K>(layer, input, g);
     #[cfg(target_arch = "x86_64")]
     if in_registers::<A, H>(mode) {
-        return cell_in_registers::<H, G>(layer, &g);
+        return cell_in_registers::<H, G>(layer, g);
     }
-    activate::<A, G>(&mut g, mode, scale, off);
-    let mut t = [0.0f32; 32];
-    update_cell::<A, H, G>(layer, &g, &mut t);
+    activate::<A, G>(g, mode, scale, off);
+    let mut t = Aligned([0.0f32; 32]);
+    let t = &mut t.0;
+    update_cell::<A, H, G>(layer, g, t);
     tanh_cells::<A>(&mut t[..lanes::<A>(H)], mode);
-    output::<H, G>(layer, &g, &t)
+    output::<H, G>(layer, g, t)
 }
 
 /// `layer_step` on two layers at once, phase by phase, so that the two independent
@@ -50,24 +53,26 @@ pub(super) fn two_steps<
     scale: &[f32; G],
     off: &[f32; G],
 ) -> ([f32; H], [f32; H]) {
-    let (mut ga, mut gb) = ([0.0f32; G], [0.0f32; G]);
-    gates::<A, H, G, KA>(la, ina, &mut ga);
-    gates::<A, H, G, KB>(lb, inb, &mut gb);
+    let (mut ga, mut gb) = (Aligned([0.0f32; G]), Aligned([0.0f32; G]));
+    let (ga, gb) = (&mut ga.0, &mut gb.0);
+    gates::<A, H, G, KA>(la, ina, ga);
+    gates::<A, H, G, KB>(lb, inb, gb);
     #[cfg(target_arch = "x86_64")]
     if in_registers::<A, H>(mode) {
         return (
-            cell_in_registers::<H, G>(la, &ga),
-            cell_in_registers::<H, G>(lb, &gb),
+            cell_in_registers::<H, G>(la, ga),
+            cell_in_registers::<H, G>(lb, gb),
         );
     }
-    activate::<A, G>(&mut ga, mode, scale, off);
-    activate::<A, G>(&mut gb, mode, scale, off);
-    let (mut ta, mut tb) = ([0.0f32; 32], [0.0f32; 32]);
-    update_cell::<A, H, G>(la, &ga, &mut ta);
-    update_cell::<A, H, G>(lb, &gb, &mut tb);
+    activate::<A, G>(ga, mode, scale, off);
+    activate::<A, G>(gb, mode, scale, off);
+    let (mut ta, mut tb) = (Aligned([0.0f32; 32]), Aligned([0.0f32; 32]));
+    let (ta, tb) = (&mut ta.0, &mut tb.0);
+    update_cell::<A, H, G>(la, ga, ta);
+    update_cell::<A, H, G>(lb, gb, tb);
     tanh_cells::<A>(&mut ta[..lanes::<A>(H)], mode);
     tanh_cells::<A>(&mut tb[..lanes::<A>(H)], mode);
-    (output::<H, G>(la, &ga, &ta), output::<H, G>(lb, &gb, &tb))
+    (output::<H, G>(la, ga, ta), output::<H, G>(lb, gb, tb))
 }
 
 /// The gates' pre-activations of one layer's step.
