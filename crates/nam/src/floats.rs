@@ -1,7 +1,10 @@
 //! [`Floats`]: the working buffers of a network (histories, scratch, the streams between
 //! layers), laid out by the build rather than the allocator: one after another in a
 //! page-aligned slab, each starting where a bump allocator would put it within its 4 KiB
-//! page. (Where the weights lie made no measurable difference; they stay in `Vec`s.)
+//! page. (Where a WaveNet's weights lie made no measurable difference; they stay in
+//! `Vec`s. An LSTM's step is one serial chain of loads and stores, where a vector that
+//! straddles a line costs: its weights and state are laid out here too, see
+//! `lstm/aligned.rs`.)
 //!
 //! Why: the L1 cache picks a set from the address bits below 4 KiB, and a load stalls on
 //! an earlier store whose address matches it in those bits (4K aliasing). Where malloc
@@ -126,6 +129,20 @@ pub(crate) struct Floats {
 
 impl Floats {
     pub fn zeroed(len: usize) -> Floats {
+        Floats::place(len, LINE)
+    }
+
+    /// A copy of `x` on the line after the previous buffer's end, without the line of gap:
+    /// for small buffers that one serial loop reads whole (an LSTM's weights and state),
+    /// where a line apiece would cost more memory than the buffer (12 floats of state).
+    pub fn packed(x: &[f32]) -> Floats {
+        let mut f = Floats::place(x.len(), 0);
+        f.copy_from_slice(x);
+        f
+    }
+
+    /// `len` floats at the cursor, which then moves `gap` bytes past their last line.
+    fn place(len: usize, gap: usize) -> Floats {
         if len == 0 {
             return Floats {
                 chunk: None,
@@ -136,9 +153,9 @@ impl Floats {
         BUILD.with(|b| {
             let b = &mut *b.borrow_mut();
             let target = b.cursor;
-            // A line of gap, so that one buffer's end and the next one's start do not
-            // share a line.
-            b.cursor = (target + len * 4 + LINE).next_multiple_of(LINE) % PAGE;
+            // Usually a line of gap, so that one buffer's end and the next one's start do
+            // not share a line.
+            b.cursor = (target + len * 4 + gap).next_multiple_of(LINE) % PAGE;
             let at = b.placed * 4;
             b.placed = (at + (target + PAGE - at % PAGE) % PAGE) / 4 + len;
             if let Some(c) = &b.chunk {
@@ -233,6 +250,22 @@ mod tests {
             (end(&c) - a.as_ptr() as usize) / 4,
             "what one slab takes"
         );
+    }
+
+    #[test]
+    fn packed_buffers_start_on_the_next_line_and_hold_their_copy() {
+        let layout = Layout::begin(1000);
+        let x: Vec<f32> = (0..100).map(|i| i as f32 - 50.5).collect();
+        let a = Floats::packed(&x[..12]);
+        let b = Floats::packed(&x);
+        let c = Floats::packed(&x[..16]);
+        let d = Floats::zeroed(3);
+        assert_eq!((&a[..], &b[..], &c[..]), (&x[..12], &x[..], &x[..16]));
+        let at = |f: &Floats| f.as_ptr() as usize - a.as_ptr() as usize;
+        assert_eq!((at(&a), at(&b), at(&c)), (0, 64, 64 + 448));
+        // No gap after a packed buffer (`zeroed` leaves its gap after itself).
+        assert_eq!(at(&d), 64 + 448 + 64);
+        assert_eq!(layout.placed(), (at(&d) + 12) / 4);
     }
 
     #[test]

@@ -14,7 +14,7 @@ mod step;
 
 use serde_json::{json, Value};
 
-use aligned::{Aligned, Lines};
+use aligned::Aligned;
 
 use crate::error::{Error, Result};
 use crate::json::Field;

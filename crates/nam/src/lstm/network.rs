@@ -2,9 +2,10 @@
 //! time (the recurrence allows nothing else). Weights are stored column-major so each
 //! step is a sum of contiguous `4H` columns, which vectorises.
 
-use super::{Lines, LstmConfig};
+use super::LstmConfig;
 use crate::activation::{fast_sigmoid, fast_tanh, sigmoid, tanh, ActivationMode};
 use crate::conv::{run_block, Isa, PerIsa};
+use crate::floats::{Floats, GAP};
 use crate::kernels::{Arith, Level};
 use crate::net::BuildCtx;
 
@@ -20,12 +21,12 @@ pub(super) struct LstmLayer {
     input_size: usize,
     /// Column `j` of `W = [W_x | W_h]` (4H values, gate order i, f, g, o) at `j * 4H`,
     /// the sigmoid gates' rows (i, f, o) halved, as their bias: see [`halve_sigmoid_rows`].
-    pub(super) w_cols: Lines,
-    pub(super) bias: Lines,
+    pub(super) w_cols: Floats,
+    pub(super) bias: Floats,
     h0: Vec<f32>,
     c0: Vec<f32>,
-    pub(super) h: Lines,
-    pub(super) c: Lines,
+    pub(super) h: Floats,
+    pub(super) c: Floats,
     /// `h` and `c` after the first prewarm, which later ones restore.
     h_warm: Vec<f32>,
     c_warm: Vec<f32>,
@@ -37,13 +38,14 @@ pub struct Lstm {
     level: Level,
     hidden: usize,
     layers: Vec<LstmLayer>,
-    head_w: Lines,
+    head_w: Floats,
     head_b: f32,
     mode: ActivationMode,
     /// Whether the layers' `h_warm` and `c_warm` hold the prewarmed state.
     warmed: bool,
-    /// Pre-activation gates, 4H.
-    gates: Vec<f32>,
+    /// Pre-activation gates, 4H, for the general step only (empty where a specialised
+    /// copy runs: see [`Lstm::specialised`]).
+    gates: Floats,
     prewarm: usize,
 }
 
@@ -57,8 +59,12 @@ impl PerIsa for Lstm {
 impl Lstm {
     pub fn floats_needed(cfg: &LstmConfig) -> usize {
         let h = cfg.hidden_size;
-        // weights (transposed copy) + state + scratch
-        cfg.num_layers * (4 * h * (h + h.max(cfg.input_size)) + 10 * h) + 5 * h + 1
+        // weights (transposed copy) + state + scratch, and at most a gap after each of the
+        // four buffers a layer places and the network's two
+        cfg.num_layers * (4 * h * (h + h.max(cfg.input_size)) + 10 * h + 4 * GAP)
+            + 5 * h
+            + 1
+            + 2 * GAP
     }
 
     pub fn build(cfg: &LstmConfig, weights: &[f32], ctx: &BuildCtx, sample_rate: f64) -> Self {
@@ -87,10 +93,10 @@ impl Lstm {
                 let c0 = take(h).to_vec();
                 LstmLayer {
                     input_size,
-                    w_cols: Lines::from_slice(&w_cols),
-                    bias: Lines::from_slice(&bias),
-                    h: Lines::from_slice(&h0),
-                    c: Lines::from_slice(&c0),
+                    w_cols: Floats::packed(&w_cols),
+                    bias: Floats::packed(&bias),
+                    h: Floats::packed(&h0),
+                    c: Floats::packed(&c0),
                     h_warm: h0.clone(),
                     c_warm: c0.clone(),
                     h0,
@@ -98,7 +104,7 @@ impl Lstm {
                 }
             })
             .collect();
-        let head_w = Lines::from_slice(take(h));
+        let head_w = Floats::packed(take(h));
         let head_b = take(1)[0];
         Lstm {
             level: ctx.level,
@@ -107,7 +113,11 @@ impl Lstm {
             head_w,
             head_b,
             mode: ctx.mode,
-            gates: vec![0.0; 4 * h],
+            gates: Floats::zeroed(if Self::specialised(cfg.input_size, h) {
+                0
+            } else {
+                4 * h
+            }),
             warmed: false,
             prewarm: LstmConfig::prewarm_samples(sample_rate),
         }
@@ -130,8 +140,12 @@ impl Lstm {
     /// the general step.
     #[inline(always)]
     fn process_with<A: Arith>(&mut self, io: &mut [f32]) {
-        let mono_in = self.layers.first().is_some_and(|l| l.input_size == 1);
-        match if mono_in { self.hidden } else { 0 } {
+        let input = self.layers.first().map_or(0, |l| l.input_size);
+        match if Self::specialised(input, self.hidden) {
+            self.hidden
+        } else {
+            0
+        } {
             8 => self.process_fixed::<A, 8, 32>(io),
             12 => self.process_fixed::<A, 12, 48>(io),
             16 => self.process_fixed::<A, 16, 64>(io),
@@ -144,6 +158,11 @@ impl Lstm {
                 }
             }
         }
+    }
+
+    /// Whether `process_with` has a copy for these sizes (its match's arms).
+    const fn specialised(input_size: usize, hidden: usize) -> bool {
+        input_size == 1 && matches!(hidden, 8 | 12 | 16 | 20 | 24 | 32)
     }
 
     /// The step for hidden size `H` (`G` = 4H gates), the first layer's input mono. The
@@ -325,7 +344,7 @@ impl Lstm {
             for (((c, f), i), g) in layer.c.iter_mut().zip(&*f_g).zip(&*i_g).zip(&*g_g) {
                 *c = f * *c + i * g;
             }
-            let h_c_o = layer.h.iter_mut().zip(&layer.c).zip(&*o_g);
+            let h_c_o = layer.h.iter_mut().zip(layer.c.iter()).zip(&*o_g);
             match mode {
                 ActivationMode::Accurate => {
                     for ((h, c), o) in h_c_o {
@@ -344,7 +363,7 @@ impl Lstm {
             + last
                 .h
                 .iter()
-                .zip(&self.head_w)
+                .zip(self.head_w.iter())
                 .map(|(h, w)| h * w)
                 .sum::<f32>()
     }
@@ -444,7 +463,7 @@ mod tests {
                     &off,
                 );
                 let mut part = [0.0f32; 4];
-                for (j, (h, w)) in h.iter().zip(&slow.head_w).enumerate() {
+                for (j, (h, w)) in h.iter().zip(slow.head_w.iter()).enumerate() {
                     part[j % 4] = A::madd(part[j % 4], *h, *w);
                 }
                 slow.head_b + ((part[0] + part[1]) + (part[2] + part[3]))
@@ -453,6 +472,43 @@ mod tests {
         let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
         assert_eq!(bits(&got), bits(&want), "hidden size {H}");
         assert_eq!(bits(&fast.layers[0].c), bits(&slow.layers[0].c));
+    }
+
+    #[test]
+    fn every_buffer_the_step_touches_starts_on_a_line() {
+        for (hidden, num_layers) in [(12, 1), (16, 1), (24, 1), (8, 2), (5, 3)] {
+            let cfg = LstmConfig {
+                input_size: 1,
+                hidden_size: hidden,
+                num_layers,
+            };
+            let weights = vec![0.01f32; cfg.weight_count()];
+            let ctx = BuildCtx {
+                max_block: 64,
+                mode: ActivationMode::Accurate,
+                level: Level::Portable,
+            };
+            // Behind a few odd-sized allocations, as in a host's heap.
+            let _noise: Vec<Vec<u8>> = (1..6).map(|k| vec![0u8; 24 * k + 4]).collect();
+            let layout = crate::floats::Layout::begin(Lstm::floats_needed(&cfg));
+            let n = Lstm::build(&cfg, &weights, &ctx, 48_000.0);
+            let on_line = |x: &[f32]| (x.as_ptr() as usize).is_multiple_of(64);
+            assert!(on_line(&n.head_w), "{hidden}x{num_layers}");
+            // The general step's scratch, which the specialised copies do without.
+            assert_eq!(n.gates.len(), if hidden == 5 { 20 } else { 0 });
+            assert!(n.gates.is_empty() || on_line(&n.gates));
+            for l in &n.layers {
+                assert!(
+                    on_line(&l.w_cols) && on_line(&l.bias),
+                    "{hidden}x{num_layers}"
+                );
+                assert!(on_line(&l.h) && on_line(&l.c), "{hidden}x{num_layers}");
+            }
+            assert!(
+                layout.placed() <= Lstm::floats_needed(&cfg),
+                "the estimate holds the layout"
+            );
+        }
     }
 
     #[test]
