@@ -247,6 +247,8 @@ impl NamFile {
     /// Bytes an engine for this file needs at `max_block` (every size step of a model
     /// with a size control), refused above [`MAX_ENGINE_BYTES`].
     pub fn engine_bytes(&self, max_block: usize) -> Result<u64> {
+        // What the engine is built for: runs of at most this.
+        let max_block = crate::engine::run_length(crate::net::rows_for(&self.model), max_block);
         let steps = self.size_steps();
         let floats = if steps.is_empty() {
             crate::net::floats_for(&self.model, max_block)

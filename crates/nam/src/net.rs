@@ -99,6 +99,28 @@ impl Net {
     }
 }
 
+/// The widest signal `model`'s network carries from layer to layer, in rows (channels)
+/// per sample; 0 for the networks whose state does not grow with the block (an LSTM, a
+/// linear filter). What decides how long a run its layers can keep in the L1 cache.
+pub(crate) fn rows_for(model: &ModelConfig) -> usize {
+    let widest = |files: &mut dyn Iterator<Item = &NamFile>| {
+        files.map(|f| rows_for(&f.model)).max().unwrap_or(0)
+    };
+    match model {
+        ModelConfig::WaveNet(c) => c
+            .arrays
+            .iter()
+            .map(|a| a.channels.max(a.input_size))
+            .chain(c.condition_dsp.iter().map(|f| rows_for(&f.model)))
+            .max()
+            .unwrap_or(0),
+        ModelConfig::ConvNet(c) => c.channels,
+        ModelConfig::Lstm(_) | ModelConfig::Linear(_) => 0,
+        ModelConfig::SlimmableContainer(c) => widest(&mut c.submodels.iter().map(|s| &s.model)),
+        ModelConfig::Sequential(c) => widest(&mut c.models.iter()),
+    }
+}
+
 /// Floats `file`'s network allocates at `max_block` (as built by [`Net::build`]).
 pub(crate) fn floats_needed(file: &NamFile, max_block: usize) -> usize {
     floats_for(&file.model, max_block)

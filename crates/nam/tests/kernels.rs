@@ -265,6 +265,26 @@ fn accurate_mode_is_close_to_the_exact_network() {
     assert!(checked >= 5, "{checked} float64 references");
 }
 
+/// An engine built for long host buffers runs them as shorter runs (see the engine's
+/// `run_length`): built for 4096 and fed 4096 at a time, every fixture gives the bits of
+/// one built for 16 and fed 16 at a time.
+#[test]
+fn long_buffers_give_the_bits_of_short_ones() {
+    let input = common::test_signal(9000, 11);
+    for path in fixture_models() {
+        let file = NamFile::from_path(&path).unwrap();
+        let opts = |max_block| BuildOptions {
+            max_block,
+            ..BuildOptions::default()
+        };
+        assert!(
+            bits(&run(&file, opts(4096), &input, 4096)) == bits(&run(&file, opts(16), &input, 16)),
+            "{}",
+            path.display()
+        );
+    }
+}
+
 /// A two-layer LSTM runs as a wavefront inside each block (the top layer one sample
 /// behind the bottom one), a one-sample block sample by sample: the same bits at every
 /// block size, in every kernel build and activation mode.
