@@ -103,21 +103,22 @@ impl Net {
 /// per sample; 0 for the networks whose state does not grow with the block (an LSTM, a
 /// linear filter). What decides how long a run its layers can keep in the L1 cache.
 pub(crate) fn rows_for(model: &ModelConfig) -> usize {
-    let widest = |files: &mut dyn Iterator<Item = &NamFile>| {
-        files.map(|f| rows_for(&f.model)).max().unwrap_or(0)
-    };
     match model {
-        ModelConfig::WaveNet(c) => c
-            .arrays
-            .iter()
-            .map(|a| a.channels.max(a.input_size))
-            .chain(c.condition_dsp.iter().map(|f| rows_for(&f.model)))
-            .max()
-            .unwrap_or(0),
+        ModelConfig::WaveNet(c) => WaveNet::rows(c),
         ModelConfig::ConvNet(c) => c.channels,
         ModelConfig::Lstm(_) | ModelConfig::Linear(_) => 0,
-        ModelConfig::SlimmableContainer(c) => widest(&mut c.submodels.iter().map(|s| &s.model)),
-        ModelConfig::Sequential(c) => widest(&mut c.models.iter()),
+        ModelConfig::SlimmableContainer(c) => c
+            .submodels
+            .iter()
+            .map(|s| rows_for(&s.model.model))
+            .max()
+            .unwrap_or(0),
+        ModelConfig::Sequential(c) => c
+            .models
+            .iter()
+            .map(|m| rows_for(&m.model))
+            .max()
+            .unwrap_or(0),
     }
 }
 

@@ -194,6 +194,15 @@ impl WaveNet {
         n
     }
 
+    /// The widest signal between `cfg`'s layers, in rows (its scratch's width, or a
+    /// condition DSP's, if wider): see `net::rows_for`.
+    pub fn rows(cfg: &WaveNetConfig) -> usize {
+        let own = Dims::of(cfg).width;
+        cfg.condition_dsp
+            .as_ref()
+            .map_or(own, |c| own.max(crate::net::rows_for(&c.model)))
+    }
+
     /// Builds the network from the file's weights (length-checked at load).
     pub fn build(cfg: &WaveNetConfig, weights: &[f32], ctx: &BuildCtx) -> Self {
         let mb = ctx.max_block;
