@@ -141,6 +141,26 @@ impl Floats {
         f
     }
 
+    /// Copies of `a` and `b`, `b` straight after `a` when the two fit in one line (an
+    /// LSTM of 8 cells: its state and cell, 32 bytes each, share a line instead of
+    /// taking one apiece), else each [`packed`](Floats::packed). Either way neither
+    /// crosses a line it need not: the step's vector loads of each stay whole.
+    pub fn packed_pair(a: &[f32], b: &[f32]) -> (Floats, Floats) {
+        if a.is_empty() || b.is_empty() || (a.len() + b.len()) * 4 > LINE {
+            return (Floats::packed(a), Floats::packed(b));
+        }
+        let mut both = Floats::place(a.len() + b.len(), 0);
+        both[..a.len()].copy_from_slice(a);
+        both[a.len()..].copy_from_slice(b);
+        let second = Floats {
+            chunk: both.chunk.clone(),
+            start: both.start + a.len(),
+            len: b.len(),
+        };
+        both.len = a.len();
+        (both, second)
+    }
+
     /// `len` floats at the cursor, which then moves `gap` bytes past their last line.
     fn place(len: usize, gap: usize) -> Floats {
         if len == 0 {
@@ -266,6 +286,26 @@ mod tests {
         // No gap after a packed buffer (`zeroed` leaves its gap after itself).
         assert_eq!(at(&d), 64 + 448 + 64);
         assert_eq!(layout.placed(), (at(&d) + 12) / 4);
+    }
+
+    #[test]
+    fn a_pair_shares_a_line_only_when_it_fits_in_one() {
+        let layout = Layout::begin(1000);
+        let x: Vec<f32> = (0..40).map(|i| i as f32 + 0.25).collect();
+        let (h, c) = Floats::packed_pair(&x[..8], &x[8..16]);
+        let (h2, c2) = Floats::packed_pair(&x[..12], &x[12..24]);
+        let d = Floats::packed(&x[..3]);
+        assert_eq!((&h[..], &c[..]), (&x[..8], &x[8..16]));
+        assert_eq!((&h2[..], &c2[..]), (&x[..12], &x[12..24]));
+        let at = |f: &Floats| f.as_ptr() as usize - h.as_ptr() as usize;
+        assert_eq!((at(&c), at(&h2), at(&c2), at(&d)), (32, 64, 128, 192));
+        assert_eq!(layout.placed(), (at(&d) + 12) / 4);
+        // Each half is its own buffer: writing one leaves the other as it was.
+        let mut h = h;
+        h.fill(-1.0);
+        assert_eq!(&c[..], &x[8..16]);
+        drop(h);
+        assert_eq!(&c[..], &x[8..16], "the chunk lives while either half does");
     }
 
     #[test]

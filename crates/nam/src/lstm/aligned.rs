@@ -1,6 +1,7 @@
 //! Where an LSTM's floats lie. Its step is a short, serial recurrence of vector loads and
 //! stores, and a 32-byte vector that straddles a 64-byte line costs two loads (one that
-//! straddles a 4 KiB page, far more), so every buffer it touches starts on a line.
+//! straddles a 4 KiB page, far more), so every buffer it touches starts on a line (an
+//! 8-cell layer's cell shares its state's line, where both fit whole).
 //!
 //! Measured on Zen 3 (block 64), before this: on the stack, the step's scratch was only
 //! 16-byte aligned wherever the caller's stack was, and a sweep of the caller's depth in
