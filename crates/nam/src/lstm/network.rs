@@ -13,8 +13,6 @@ use crate::net::BuildCtx;
 use super::block256::block_avx2;
 #[cfg(target_arch = "x86_64")]
 use super::block512::block_avx512;
-#[cfg(target_arch = "x86_64")]
-use super::step::in_registers;
 use super::step::{layer_step, two_steps};
 
 pub(super) struct LstmLayer {
@@ -190,9 +188,11 @@ impl Lstm {
         let depth = self.layers.len();
         if depth == 1 {
             #[cfg(target_arch = "x86_64")]
-            if in_registers::<A, H>(mode) {
-                // SAFETY: `in_registers` holds only in the AVX-512 build (checked at build).
-                unsafe { block_avx512::<H, G>(&mut self.layers[0], io, head_w, head_b) };
+            if A::WIDE && mode == ActivationMode::Accurate {
+                // SAFETY: `Wide` only runs in the AVX-512 build (checked at build).
+                unsafe {
+                    block_avx512::<H, G>(&mut self.layers[0], io, head_w, head_b, (scale, off))
+                };
                 return;
             }
             // The sizes whose gates AVX2's registers hold as one chain each (`block256`).
@@ -525,7 +525,12 @@ mod tests {
             eprintln!("SKIPPED: this CPU lacks AVX-512F");
             return;
         }
+        // Gates on vector boundaries (16, 32) and across them (8, 12, 20, 24).
+        block_path_matches_steps::<Wide, 8, 32>(Level::Avx512);
+        block_path_matches_steps::<Wide, 12, 48>(Level::Avx512);
         block_path_matches_steps::<Wide, 16, 64>(Level::Avx512);
+        block_path_matches_steps::<Wide, 20, 80>(Level::Avx512);
+        block_path_matches_steps::<Wide, 24, 96>(Level::Avx512);
         block_path_matches_steps::<Wide, 32, 128>(Level::Avx512);
     }
 
